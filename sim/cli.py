@@ -1,0 +1,194 @@
+"""The `mesosim` command: validate, techniques, schema, score, run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from sim import __version__
+from sim.core.errors import InputError, Problem
+
+EXIT_OK, EXIT_INPUT = 0, 2
+DEFAULT_SCENARIO = "face-free"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own message, in the project's one-line form, exit 2
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: {message}", file=sys.stderr)
+        sys.exit(EXIT_INPUT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="mesosim", description="Training simulator for mesotherapy injection technique.")
+    p.add_argument("--version", action="version", version=f"mesosim {__version__}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    v = sub.add_parser("validate", help="check scenario files (and folders of them)")
+    v.add_argument("paths", nargs="+", metavar="PATH")
+
+    t = sub.add_parser("techniques", help="list the technique library")
+    t.add_argument("--format", choices=("text", "json"), default="text")
+
+    s = sub.add_parser("schema", help="write the JSON Schema of scenario files")
+    s.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+
+    sc = sub.add_parser("score", help="score an injection log against a scenario")
+    sc.add_argument("scenario", metavar="SCENARIO", help="a scenario file or the id of a shipped scenario")
+    sc.add_argument("log", metavar="LOG.csv", help="the injection log (contract.md)")
+    sc.add_argument("--format", choices=("json", "text"), default="json")
+    sc.add_argument("--screening", metavar="DECISION[:REASON]",
+                    help="the screening decision (go, postpone or no-go) and its reason id, e.g. no-go:pregnancy")
+
+    r = sub.add_parser("run", help="open the trainer on a scenario")
+    r.add_argument("scenario", metavar="SCENARIO", nargs="?", default=DEFAULT_SCENARIO)
+    r.add_argument("--mode", choices=("practice", "exam"))
+    r.add_argument("--trainee", metavar="NAME")
+    return p
+
+
+def _report_problems(problems: list[Problem]) -> int:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return EXIT_INPUT
+
+
+def cmd_validate(args) -> int:
+    from sim.core.scenario import load_scenario_file, scenario_files
+
+    problems: list[Problem] = []
+    checked = 0
+    for raw in args.paths:
+        path = Path(raw)
+        if path.is_dir():
+            files = scenario_files(path)
+            if not files:
+                problems.append(Problem(raw, 0, 0, "", "the folder holds no scenario files (*.yaml)"))
+        elif path.exists():
+            files = [path]
+        else:
+            problems.append(Problem(raw, 0, 0, "", "no such file or folder"))
+            files = []
+        for f in files:
+            checked += 1
+            try:
+                load_scenario_file(f)
+            except InputError as exc:
+                problems.extend(exc.problems)
+    if problems:
+        _report_problems(problems)
+        bad = len({p.file for p in problems})
+        print(f"{bad} of {checked} scenario file(s) have problems", file=sys.stderr)
+        return EXIT_INPUT
+    print(f"{checked} scenario file(s) valid")
+    return EXIT_OK
+
+
+def cmd_techniques(args) -> int:
+    from sim.core.techniques import load_library
+
+    lib = load_library()
+    if args.format == "json":
+        data = {
+            "limits": lib.limits.model_dump(mode="json"),
+            "techniques": [t.model_dump(mode="json", exclude_none=True) | {"reach_mm_effective": round(t.reach(), 3)}
+                           for t in lib.techniques.values()],
+        }
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for t in lib.techniques.values():
+        print(f"{t.id}: {t.name} ({', '.join(t.maps)})")
+        print(f"    {t.summary}")
+        print(f"    depth {t.depth_mm.describe('mm')}, angle {t.angle_deg.describe('deg')}, "
+              f"spacing {t.spacing_mm.describe('mm')}, volume {t.volume_ml.describe('ml')} per point")
+        print(f"    layer {' or '.join(t.layer.ok)}, bevel {t.bevel.required}, products "
+              f"{' or '.join(t.products.allowed)}, devices {' or '.join(t.devices.allowed)}")
+    lim = lib.limits
+    print(f"All techniques: at most {lim.max_volume_ml.value:g} ml per point; on the face at most "
+          f"{lim.face_max_depth_mm.value:g} mm deep outside {', '.join(lim.face_max_depth_mm.exempt)}; "
+          f"mesoinjector {lim.gun.rate_per_min:g} per minute, refused in regions tagged "
+          f"{', '.join(lim.gun.refused_tags)}.")
+    return EXIT_OK
+
+
+def cmd_schema(args) -> int:
+    from sim.core.schema import scenario_schema_text
+
+    text = scenario_schema_text()
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            return _report_problems([Problem(args.output, 0, 0, "", f"cannot write: {exc.strerror or exc}")])
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def parse_screening(text: str | None):
+    from sim.core.scoring.engine import ScreeningAnswer
+
+    if text is None:
+        return None
+    decision, _, reason = text.partition(":")
+    decision = decision.strip()
+    if decision not in ("go", "postpone", "no-go"):
+        raise InputError.one("--screening", f'"{decision}" is not a decision; use go, postpone or no-go')
+    return ScreeningAnswer(decision, reason.strip() or None)
+
+
+def cmd_score(args) -> int:
+    from sim.core.injlog import read_log
+    from sim.core.scenario import load_scenario
+    from sim.core.scoring.config import load_config
+    from sim.core.scoring.engine import evaluate
+    from sim.core.scoring.report import build_report, to_json, to_text
+    from sim.core.techniques import load_library
+
+    library = load_library()
+    config = load_config()
+    answer = parse_screening(args.screening)
+    scenario = load_scenario(args.scenario, library)
+    inj = read_log(args.log, library.ids, scenario.technique_ids)
+    report = build_report(evaluate(scenario, inj, library, config, answer))
+    sys.stdout.write(to_json(report) if args.format == "json" else to_text(report))
+    return EXIT_OK
+
+
+def cmd_run(args) -> int:
+    from sim.core.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    spec = scenario.spec
+    mode = args.mode or spec.mode
+    print(f"{spec.title} [{scenario.id}], {spec.map} map ({scenario.atlas.variant_label}), {mode} mode")
+    print(f"Objective: {spec.objective}")
+    print(f"Techniques: {', '.join(scenario.technique_ids)}")
+    print("The trainer window is not part of this version yet. Place injections in any program that writes the "
+          "injection log of contract.md and score them with: mesosim score " + args.scenario + " LOG.csv")
+    return EXIT_OK
+
+
+COMMANDS = {"validate": cmd_validate, "techniques": cmd_techniques, "schema": cmd_schema, "score": cmd_score,
+            "run": cmd_run}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["run", DEFAULT_SCENARIO] if argv is None or not argv else argv)
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        return _report_problems(exc.problems)
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

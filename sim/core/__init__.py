@@ -1,0 +1,1 @@
+"""The core: geometry, atlas, techniques, scenarios, injection logs and scoring. It knows no screen."""

@@ -1,0 +1,32 @@
+"""Input problems reported to users as `FILE:LINE:COL: field.path: message`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong in a file a user wrote. Line and column are 1-based; 0 means unknown."""
+
+    file: str
+    line: int
+    col: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.col}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class InputError(Exception):
+    """Bad input: carries every problem found, so that all of them are reported at once."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.col, p.path, p.message))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @classmethod
+    def one(cls, file: str, message: str, line: int = 0, col: int = 0, path: str = "") -> "InputError":
+        return cls([Problem(str(file), line, col, path, message)])

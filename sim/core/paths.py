@@ -1,0 +1,30 @@
+"""Where the shipped data lives: beside the package in a wheel, at the top of the checkout otherwise."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def _data_root() -> Path:
+    override = os.environ.get("MESOSIM_DATA")
+    if override:
+        return Path(override)
+    bundled = _PACKAGE / "_data"
+    if (bundled / "assets").is_dir():
+        return bundled
+    return _PACKAGE.parent
+
+
+def assets_dir() -> Path:
+    return _data_root() / "assets"
+
+
+def scenarios_dir() -> Path:
+    return _data_root() / "scenarios"
+
+
+def builtin_scenarios_dir() -> Path:
+    return scenarios_dir() / "builtin"

@@ -1,0 +1,285 @@
+"""Scenario files: the exercises instructors write (YAML), their validation, and finding them by path or id."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from sim.core.atlas import Atlas, Skin, Slug, load_atlas
+from sim.core.errors import InputError, Problem
+from sim.core.geometry import polygon_problem
+from sim.core.model import FileModel, suggest, validate
+from sim.core.scoring.config import RULES
+from sim.core.paths import builtin_scenarios_dir, scenarios_dir
+from sim.core.techniques import Device, Library, ProductForm, load_library
+from sim.core.yamlio import Document, load_yaml_file
+
+Point = tuple[float, float]
+Severity = Literal["critical", "high", "moderate", "low"]
+Decision = Literal["go", "postpone", "no-go"]
+
+
+
+class Target(FileModel):
+    """A target area: an atlas region or group by name, or a polygon of the scenario's own."""
+
+    region: str | None = None
+    """An atlas region id (e.g. "forehead", "temple-left") or group (e.g. "temples")."""
+    name: str | None = None
+    """The name of an area of the scenario's own (with polygon_mm)."""
+    polygon_mm: list[Point] | None = None
+    """The scenario's own area, in the map's frame [mm]."""
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        if (self.region is None) == (self.polygon_mm is None):
+            raise ValueError("give either region, or name and polygon_mm")
+        if self.polygon_mm is not None:
+            if not self.name:
+                raise ValueError("an area of the scenario's own needs a name")
+            problem = polygon_problem(self.polygon_mm)
+            if problem:
+                raise ValueError(problem)
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.region or self.name or ""
+
+
+class Product(FileModel):
+    name: str
+    """What the trainee injects, e.g. "hyaluronic acid cocktail"."""
+    form: ProductForm
+    """liquid or gel: gels are not used for superficial and median nappage (seed 004)."""
+
+
+class CountRange(FileModel):
+    min: int = Field(ge=0, le=100_000)
+    max: int = Field(ge=0, le=100_000)
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) is larger than max ({self.max})")
+        return self
+
+
+class VolumeRange(FileModel):
+    min_ml: float = Field(ge=0, le=1000)
+    max_ml: float = Field(ge=0, le=1000)
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.min_ml > self.max_ml:
+            raise ValueError(f"min_ml ({self.min_ml}) is larger than max_ml ({self.max_ml})")
+        return self
+
+
+class CoverageSpec(FileModel):
+    ok: float = Field(gt=0, le=1)
+    """Share of the target area that must lie within reach of a puncture to pass."""
+    warn: float = Field(gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.warn > self.ok:
+            raise ValueError("warn must not be above ok")
+        return self
+
+
+class NoGoSpot(FileModel):
+    """A spot of this patient's that must not be punctured (a mole, a lesion), seed 001 / seed 003."""
+
+    name: str
+    at_mm: Point
+    radius_mm: float = Field(gt=0, le=30)
+    severity: Severity
+    consequence: str = "Moles and lesions must not be injured (seed 001, seed 003)."
+
+
+class Screening(FileModel):
+    """The decision the trainee must take before injecting, and the reasons that justify it."""
+
+    expected: Decision
+    reasons: list[str] = Field(min_length=1)
+    """Reason ids accepted as the right reason (e.g. "pregnancy", "anticoagulants")."""
+    explanation: str
+    source: str
+
+
+class Patient(FileModel):
+    name: str
+    age_years: int = Field(ge=0, le=120)
+    sex: Literal["female", "male"] | None = None
+    complaint: str
+    history: list[str] = []
+    medications: list[str] = []
+    skin_overrides: dict[str, Skin] = {}
+    """This patient's own skin layer thicknesses for some regions [mm] (thick submental fat, say)."""
+    screening: Screening | None = None
+
+
+class Scenario(FileModel):
+    """An exercise: which map, which techniques, where, with what product, and how it is scored."""
+
+    id: Slug
+    title: str
+    objective: str
+    """The learning objective, one or two sentences."""
+    instructions: str = ""
+    map: Literal["face", "scalp"]
+    variant: Slug | None = None
+    """Atlas variant (e.g. "female"); the canonical one when left out."""
+    techniques: Literal["all"] | Annotated[list[str], Field(min_length=1)]
+    """Technique ids the trainee may use, or "all"."""
+    targets: list[Target] = []
+    """Target areas; none means the whole map with no target, count or coverage criteria."""
+    product: Product
+    devices: list[Device] = Field(min_length=1)
+    """hand and/or gun (mesoinjector)."""
+    mode: Literal["practice", "exam"]
+    count: CountRange | None = None
+    time_limit_s: float | None = Field(default=None, gt=0, le=24 * 3600)
+    pass_mark: float = Field(ge=0, le=100)
+    weights: dict[str, Annotated[float, Field(ge=0, le=100)]] = {}
+    """Criterion weights that replace the defaults of assets/scoring.yaml."""
+    coverage: CoverageSpec | None = None
+    total_volume_ml: VolumeRange | None = None
+    patient: Patient | None = None
+    no_go: list[NoGoSpot] = []
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedScenario:
+    """A validated scenario with its atlas, its techniques and its target areas resolved."""
+
+    spec: Scenario
+    file: str
+    atlas: Atlas
+    technique_ids: tuple[str, ...]
+    target_polygons: tuple[tuple[str, np.ndarray], ...]
+    digest: str
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+
+def check_references(doc: Document, scn: Scenario, library: Library) -> list[Problem]:
+    """Problems with names that must exist in the atlas or technique library."""
+    problems: list[Problem] = []
+    try:
+        atlas = load_atlas(scn.map)
+    except InputError as exc:
+        return exc.problems
+    if scn.variant is not None and scn.variant not in atlas.variants:
+        problems.append(doc.problem(("variant",), f'unknown variant "{scn.variant}" of the {scn.map} map; variants: '
+                                    f'{", ".join(atlas.variants)}' + suggest(scn.variant, atlas.variants)))
+    if isinstance(scn.techniques, list):
+        seen = set()
+        for i, tid in enumerate(scn.techniques):
+            if tid not in library.techniques:
+                problems.append(doc.problem(("techniques", i), f'unknown technique "{tid}"'
+                                            + suggest(tid, library.ids) + f'; techniques: {", ".join(library.ids)}'))
+            elif scn.map not in library.get(tid).maps:
+                problems.append(doc.problem(("techniques", i), f'"{tid}" is not a {scn.map} technique'))
+            if tid in seen:
+                problems.append(doc.problem(("techniques", i), f'"{tid}" is listed twice'))
+            seen.add(tid)
+    x0, y0, x1, y1 = atlas.bounds_mm
+    names = atlas.area_names()
+    for i, target in enumerate(scn.targets):
+        if target.region is not None and not atlas.resolve_area(target.region):
+            problems.append(doc.problem(("targets", i, "region"), f'unknown region "{target.region}" of the '
+                                        f'{scn.map} map' + suggest(target.region, names)))
+        if target.polygon_mm is not None:
+            for j, (x, y) in enumerate(target.polygon_mm):
+                if not (x0 <= x <= x1 and y0 <= y <= y1):
+                    problems.append(doc.problem(("targets", i, "polygon_mm", j),
+                                                f"point ({x:g}, {y:g}) is off the {scn.map} map"))
+    for i, spot in enumerate(scn.no_go):
+        x, y = spot.at_mm
+        if not (x0 <= x <= x1 and y0 <= y <= y1):
+            problems.append(doc.problem(("no_go", i, "at_mm"), f"point ({x:g}, {y:g}) is off the {scn.map} map"))
+    rule_ids = RULES
+    for key in scn.weights:
+        if key not in rule_ids:
+            problems.append(doc.problem(("weights", key), f'unknown criterion "{key}"' + suggest(key, rule_ids)
+                                        + f'; criteria: {", ".join(rule_ids)}', key=True))
+    if scn.patient is not None:
+        region_ids = atlas.region_ids()
+        for key in scn.patient.skin_overrides:
+            if key not in region_ids:
+                problems.append(doc.problem(("patient", "skin_overrides", key), f'unknown region "{key}"'
+                                            + suggest(key, region_ids), key=True))
+    return problems
+
+
+def load_scenario_file(path: Path | str, library: Library | None = None) -> LoadedScenario:
+    """Read, validate and resolve one scenario file, or raise InputError with every problem in it."""
+    path = Path(path)
+    library = library or load_library()
+    doc = load_yaml_file(path)
+    if not isinstance(doc.data, dict):
+        raise InputError([doc.problem((), "a scenario file is a mapping of fields (id:, title:, map: ...)")])
+    scn = validate(Scenario, doc)
+    problems = check_references(doc, scn, library)
+    if problems:
+        raise InputError(problems)
+    atlas = load_atlas(scn.map, scn.variant)
+    if scn.techniques == "all":
+        tids = tuple(library.ids)
+    else:
+        tids = tuple(scn.techniques)
+    polygons: list[tuple[str, np.ndarray]] = []
+    for target in scn.targets:
+        if target.region is not None:
+            for rid in atlas.resolve_area(target.region):
+                polygons.append((rid, atlas.region(rid).polygon))
+        else:
+            polygons.append((target.name or "", np.asarray(target.polygon_mm, dtype=np.float64)))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return LoadedScenario(scn, str(path), atlas, tids, tuple(polygons), digest)
+
+
+def scenario_files(root: Path | None = None) -> list[Path]:
+    """Every scenario file under `root` (default: the shipped scenarios), sorted."""
+    root = root or scenarios_dir()
+    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def _id_of(path: Path) -> str | None:
+    try:
+        doc = load_yaml_file(path)
+    except InputError:
+        return None
+    return doc.data.get("id") if isinstance(doc.data, dict) else None
+
+
+def resolve_scenario(ref: str) -> Path:
+    """A scenario reference is a path to a file, or the id of a shipped scenario (face-free, scalp-free, ...)."""
+    path = Path(ref)
+    if path.suffix in (".yaml", ".yml") or path.exists() or "/" in ref or "\\" in ref:
+        if not path.exists():
+            raise InputError.one(ref, "no such scenario file")
+        return path
+    known: dict[str, Path] = {}
+    for candidate in [*scenario_files(builtin_scenarios_dir()), *scenario_files()]:
+        if candidate.stem == ref:
+            return candidate
+        sid = _id_of(candidate)
+        if sid:
+            known.setdefault(sid, candidate)
+    if ref in known:
+        return known[ref]
+    raise InputError.one(ref, f'no scenario file or shipped scenario with id "{ref}"' + suggest(ref, known))
+
+
+def load_scenario(ref: str, library: Library | None = None) -> LoadedScenario:
+    return load_scenario_file(resolve_scenario(ref), library)

@@ -1,0 +1,803 @@
+"""The scoring engine: every rule as a pure function over numpy arrays of an attempt's injections.
+
+`evaluate()` runs the per-injection and per-attempt rules; `Evaluation.score()` weighs them into 0-100;
+`report.build_report()` turns an evaluation into the score report of contract.md. Same inputs, same bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import string
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from sim.core.atlas import LAYERS, Atlas, Structure
+from sim.core.injlog import Injections
+from sim.core.scenario import LoadedScenario, NoGoSpot
+from sim.core.scoring.config import ATTEMPT_RULES, INJECTION_RULES, VERDICTS, Config
+from sim.core.techniques import Band, Library
+
+OK, WARN, FAIL, CRITICAL = 0, 1, 2, 3
+CODE = {v: i for i, v in enumerate(VERDICTS)}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A check that did not pass: which rule, how bad, what was measured against what, why, and on what authority."""
+
+    rule: str
+    verdict: str
+    message: str
+    source: str
+    measured: float | str | None = None
+    expected: str | None = None
+    unit: str | None = None
+    structure: str | None = None
+
+    def as_dict(self) -> dict:
+        out = {"rule": self.rule, "verdict": self.verdict, "message": self.message, "source": self.source}
+        if self.measured is not None:
+            out["measured"] = _round(self.measured) if isinstance(self.measured, float) else self.measured
+        if self.expected is not None:
+            out["expected"] = self.expected
+        if self.unit is not None:
+            out["unit"] = self.unit
+        if self.structure is not None:
+            out["structure"] = self.structure
+        return out
+
+
+@dataclass(frozen=True)
+class ScreeningAnswer:
+    decision: str
+    """go, postpone or no-go."""
+    reason: str | None = None
+
+
+def _round(v: float) -> float:
+    r = round(float(v), 4)
+    return 0.0 if r == 0 else r
+
+
+class _Blank(dict):
+    def __missing__(self, key):
+        return "{" + key + "}"
+
+
+def fill(template: str, **values) -> str:
+    """str.format that leaves unknown placeholders visible instead of failing (message texts are data)."""
+    return string.Formatter().vformat(template, (), _Blank(values))
+
+
+def fmt(value: float, unit: str) -> str:
+    if unit == "ml":
+        text = f"{value:.3f}".rstrip("0").rstrip(".")
+    elif unit == "s":
+        text = f"{value:.0f}"
+    else:
+        text = f"{value:.1f}".rstrip("0").rstrip(".")
+    if unit == "deg":
+        return f"{text}°"
+    if unit == "%":
+        return f"{text} %"
+    return f"{text} {unit}"
+
+
+UNIT_WORD = {"depth_mm": "mm", "angle_deg": "deg", "spacing_mm": "mm", "volume_ml": "ml"}
+
+
+# ---------------------------------------------------------------- technique parameters as arrays
+
+
+@dataclass(frozen=True)
+class TechniqueTable:
+    """Per technique (indexed like Injections.technique): bands and masks as arrays, for vectorised lookups."""
+
+    ids: tuple[str, ...]
+    bands: dict[str, np.ndarray]
+    """quantity -> (T, 4) ok_lo, ok_hi, warn_lo, warn_hi."""
+    layer_ok: np.ndarray
+    layer_warn: np.ndarray
+    """(T, 4) booleans over LAYERS."""
+    bevel_down: np.ndarray
+    liquid_ok: np.ndarray
+    gel_ok: np.ndarray
+    hand_ok: np.ndarray
+    gun_ok: np.ndarray
+    face_cap_exempt: np.ndarray
+    on_face: np.ndarray
+    on_scalp: np.ndarray
+    reach_mm: np.ndarray
+
+
+@functools.lru_cache(maxsize=8)
+def technique_table(library: Library, ids: tuple[str, ...]) -> TechniqueTable:
+    techs = [library.get(t) for t in ids]
+    bands = {q: np.asarray([getattr(t, q).bounds() for t in techs], dtype=np.float64).reshape(-1, 4)
+             for q in ("depth_mm", "angle_deg", "spacing_mm", "volume_ml")}
+    exempt = set(library.limits.face_max_depth_mm.exempt)
+    return TechniqueTable(
+        ids=ids,
+        bands=bands,
+        layer_ok=np.asarray([[layer in t.layer.ok for layer in LAYERS] for t in techs], dtype=bool).reshape(-1, 4),
+        layer_warn=np.asarray([[layer in t.layer.warn for layer in LAYERS] for t in techs], dtype=bool).reshape(-1, 4),
+        bevel_down=np.asarray([t.bevel.required == "down" for t in techs], dtype=bool),
+        liquid_ok=np.asarray(["liquid" in t.products.allowed for t in techs], dtype=bool),
+        gel_ok=np.asarray(["gel" in t.products.allowed for t in techs], dtype=bool),
+        hand_ok=np.asarray(["hand" in t.devices.allowed for t in techs], dtype=bool),
+        gun_ok=np.asarray(["gun" in t.devices.allowed for t in techs], dtype=bool),
+        face_cap_exempt=np.asarray([t.id in exempt for t in techs], dtype=bool),
+        on_face=np.asarray(["face" in t.maps for t in techs], dtype=bool),
+        on_scalp=np.asarray(["scalp" in t.maps for t in techs], dtype=bool),
+        reach_mm=np.asarray([t.reach() for t in techs], dtype=np.float64),
+    )
+
+
+def band_verdict(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """OK inside [ok_lo, ok_hi], WARN inside [warn_lo, warn_hi], else FAIL; `bounds` is (N, 4)."""
+    ok = (values >= bounds[:, 0]) & (values <= bounds[:, 1])
+    warn = (values >= bounds[:, 2]) & (values <= bounds[:, 3])
+    return np.where(ok, OK, np.where(warn, WARN, FAIL)).astype(np.int8)
+
+
+# ---------------------------------------------------------------- the evaluation
+
+
+@dataclass
+class RuleResult:
+    """One per-injection rule over all injections: a verdict each, and how to explain the ones that are not ok."""
+
+    verdict: np.ndarray
+    explain: Callable[[int], list[Finding]]
+
+
+@dataclass
+class Evaluation:
+    scenario: LoadedScenario
+    injections: Injections
+    config: Config
+    library: Library
+    region: np.ndarray
+    layer: np.ndarray
+    rules: dict[str, RuleResult]
+    attempt_findings: list[Finding]
+    attempt_verdicts: dict[str, int]
+    """Verdict of each applicable attempt criterion (ok included)."""
+    measures: dict[str, float | None] = field(default_factory=dict)
+
+    @property
+    def verdict(self) -> np.ndarray:
+        """Worst verdict per injection."""
+        if not self.rules:
+            return np.zeros(len(self.injections), dtype=np.int8)
+        return np.max(np.stack([r.verdict for r in self.rules.values()]), axis=0)
+
+    def findings(self, i: int) -> list[Finding]:
+        out: list[Finding] = []
+        for rule in INJECTION_RULES:
+            result = self.rules.get(rule)
+            if result is not None and result.verdict[i] > OK:
+                out.extend(result.explain(i))
+        return out
+
+    def weights(self) -> dict[str, float]:
+        w = dict(self.config.scoring.weights)
+        w.update(self.scenario.spec.weights)
+        return w
+
+    def criteria(self) -> list[dict]:
+        """Each applicable criterion: its weight, its score 0-1 and its verdict counts."""
+        credit = self.config.scoring.verdict_credit
+        credits = np.asarray([credit.ok, credit.warn, credit.fail, credit.critical])
+        weights = self.weights()
+        out = []
+        n = len(self.injections)
+        if n:
+            for rule in INJECTION_RULES:
+                v = self.rules[rule].verdict
+                counts = np.bincount(v, minlength=4)
+                out.append({"rule": rule, "weight": weights[rule], "score": float(credits[v].mean()),
+                            "counts": {name: int(counts[i]) for i, name in enumerate(VERDICTS)}})
+        for rule in ATTEMPT_RULES:
+            if rule in self.attempt_verdicts:
+                v = self.attempt_verdicts[rule]
+                out.append({"rule": rule, "weight": weights[rule], "score": float(credits[v]),
+                            "counts": {name: int(i == v) for i, name in enumerate(VERDICTS)}})
+        return out
+
+    def score(self) -> float:
+        total = weight = 0.0
+        for c in self.criteria():
+            total += c["weight"] * c["score"]
+            weight += c["weight"]
+        return round(100.0 * total / weight, 1) if weight > 0 else 0.0
+
+    def critical_count(self) -> int:
+        n = int(np.sum(self.rules["danger"].verdict == CRITICAL)) if self.rules else 0
+        return n + sum(1 for f in self.attempt_findings if f.verdict == "critical")
+
+    def passed(self) -> bool:
+        return self.score() >= self.scenario.spec.pass_mark and self.critical_count() == 0
+
+
+def evaluate(scenario: LoadedScenario, inj: Injections, library: Library, config: Config,
+             screening: ScreeningAnswer | None = None) -> Evaluation:
+    """Run every rule on every injection of an attempt, then the attempt-level rules."""
+    atlas = scenario.atlas
+    table = technique_table(library, inj.technique_ids)
+    region = atlas.region_index(inj.xy) if len(inj) else np.zeros(0, dtype=np.int64)
+    overrides = scenario.spec.patient.skin_overrides if scenario.spec.patient else {}
+    skin = atlas.skin_arrays(overrides)
+    layer = _layers(inj.depth_mm, region, skin)
+    ctx = _Ctx(scenario, inj, library, config, table, region, layer, skin)
+    rules = {
+        "technique": _rule_technique(ctx),
+        "target": _rule_target(ctx),
+        "depth": _rule_depth(ctx),
+        "layer": _rule_layer(ctx),
+        "angle": _rule_band(ctx, "angle", "angle_deg", "too_steep", "too_flat"),
+        "spacing": _rule_spacing(ctx),
+        "volume": _rule_volume(ctx),
+        "bevel": _rule_bevel(ctx),
+        "product": _rule_product(ctx),
+        "device": _rule_device(ctx),
+        "danger": _rule_danger(ctx),
+    }
+    verdicts: dict[str, int] = {}
+    findings: list[Finding] = []
+    measures: dict[str, float | None] = {
+        "total_volume_ml": float(np.sum(inj.volume_ml)) if len(inj) else 0.0,
+        "duration_s": float(np.nanmax(inj.t_s)) if len(inj) and not np.all(np.isnan(inj.t_s)) else None,
+        "coverage": None,
+    }
+    for rule_fn in (_attempt_count, _attempt_coverage, _attempt_total_volume, _attempt_time):
+        rule_fn(ctx, verdicts, findings, measures)
+    _attempt_screening(ctx, screening, verdicts, findings)
+    return Evaluation(scenario, inj, config, library, region, layer, rules, findings, verdicts, measures)
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    scenario: LoadedScenario
+    inj: Injections
+    library: Library
+    config: Config
+    table: TechniqueTable
+    region: np.ndarray
+    layer: np.ndarray
+    skin: np.ndarray
+
+    @property
+    def atlas(self) -> Atlas:
+        return self.scenario.atlas
+
+    def tech(self, i: int):
+        return self.library.get(self.inj.technique_ids[int(self.inj.technique[i])])
+
+    def region_name(self, i: int) -> str:
+        r = int(self.region[i])
+        return self.atlas.regions[r].name.lower() if r >= 0 else f"area off the {self.atlas.map}"
+
+    def text(self, rule: str, case: str, **values) -> str:
+        return fill(self.config.text(rule, case), **values)
+
+    def verdict_name(self, key: str) -> int:
+        return CODE[getattr(self.config.scoring.verdicts, key)]
+
+
+def _layers(depth: np.ndarray, region: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """Index into LAYERS of the tip for every injection; -1 off the map. The boundary belongs to the deeper layer."""
+    out = np.full(len(depth), -1, dtype=np.int64)
+    on = region >= 0
+    if not on.any():
+        return out
+    s = skin[region[on]]
+    bottoms = np.cumsum(s, axis=1)
+    d = depth[on][:, None]
+    out[on] = np.sum(d >= bottoms, axis=1)
+    return out
+
+
+def _empty_explain(_i: int) -> list[Finding]:
+    return []
+
+
+# ---------------------------------------------------------------- per-injection rules
+
+
+def _rule_technique(ctx: _Ctx) -> RuleResult:
+    """technique: the technique is one the scenario allows, and belongs on this map (techniques.md)."""
+    t = ctx.table
+    allowed = np.asarray([tid in ctx.scenario.technique_ids for tid in t.ids], dtype=bool)
+    on_map = t.on_face if ctx.atlas.map == "face" else t.on_scalp
+    k = ctx.inj.technique
+    not_allowed = ~allowed[k] if len(k) else np.zeros(0, dtype=bool)
+    wrong_map = ~on_map[k] if len(k) else np.zeros(0, dtype=bool)
+    verdict = np.maximum(np.where(not_allowed, ctx.verdict_name("technique_not_allowed"), OK),
+                         np.where(wrong_map, ctx.verdict_name("technique_wrong_map"), OK)).astype(np.int8)
+    names = [ctx.library.get(x).name for x in ctx.scenario.technique_ids]
+
+    def explain(i: int) -> list[Finding]:
+        tech = ctx.tech(i)
+        out = []
+        if not_allowed[i]:
+            out.append(Finding("technique", VERDICTS[ctx.verdict_name("technique_not_allowed")],
+                               ctx.text("technique", "not_allowed", technique=tech.name, expected=" or ".join(names)),
+                               f"scenario {ctx.scenario.id}", tech.id, " or ".join(ctx.scenario.technique_ids)))
+        if wrong_map[i]:
+            out.append(Finding("technique", VERDICTS[ctx.verdict_name("technique_wrong_map")],
+                               ctx.text("technique", "wrong_map", technique=tech.name, map=ctx.atlas.map),
+                               "techniques.md", tech.id, ", ".join(tech.maps)))
+        return out
+
+    return RuleResult(verdict, explain)
+
+
+def _rule_target(ctx: _Ctx) -> RuleResult:
+    """target: the point is on the map, and inside one of the scenario's target areas when it names any."""
+    n = len(ctx.inj)
+    off = ctx.region < 0
+    inside = np.ones(n, dtype=bool)
+    polys = ctx.scenario.target_polygons
+    if polys and n:
+        from sim.core.geometry import points_in_polygon
+
+        inside = np.zeros(n, dtype=bool)
+        for _name, poly in polys:
+            inside |= points_in_polygon(ctx.inj.xy, poly)
+    verdict = np.where(off, ctx.verdict_name("off_map"),
+                       np.where(inside, OK, ctx.verdict_name("outside_target"))).astype(np.int8)
+    labels = ", ".join(t.label for t in ctx.scenario.spec.targets)
+
+    def explain(i: int) -> list[Finding]:
+        if off[i]:
+            return [Finding("target", VERDICTS[int(verdict[i])], ctx.text("target", "off_map", map=ctx.atlas.map),
+                            "anatomy.md", None, ctx.atlas.map)]
+        return [Finding("target", VERDICTS[int(verdict[i])], ctx.text("target", "outside", expected=labels),
+                        f"scenario {ctx.scenario.id}", ctx.region_name(i), labels)]
+
+    return RuleResult(verdict, explain)
+
+
+def _rule_depth(ctx: _Ctx) -> RuleResult:
+    """depth: tip depth against the technique's depth band (depth_mm ok/warn); on the face, deeper than
+    face_max_depth_mm outside the exempt techniques also fails (seeds 001, 002, 004)."""
+    k = ctx.inj.technique
+    d = ctx.inj.depth_mm
+    bounds = ctx.table.bands["depth_mm"][k]
+    verdict = band_verdict(d, bounds)
+    cap = ctx.library.limits.face_max_depth_mm
+    over = np.zeros(len(d), dtype=bool)
+    if ctx.atlas.map == "face" and len(d):
+        over = (d > cap.value) & ~ctx.table.face_cap_exempt[k]
+        verdict = np.maximum(verdict, np.where(over, ctx.verdict_name("over_face_depth"), OK)).astype(np.int8)
+
+    def explain(i: int) -> list[Finding]:
+        tech = ctx.tech(i)
+        out = []
+        band_v = int(band_verdict(d[i:i + 1], bounds[i:i + 1])[0])
+        if band_v > OK:
+            case = "too_deep" if d[i] > bounds[i, 1] else "too_shallow"
+            expected = tech.depth_mm.describe("mm")
+            out.append(Finding("depth", VERDICTS[band_v], ctx.text("depth", case, measured=fmt(d[i], "mm"),
+                                                                    technique=tech.name, expected=expected),
+                               tech.depth_mm.source, float(d[i]), expected, "mm"))
+        if over[i]:
+            expected = f"at most {cap.value:g} mm"
+            out.append(Finding("depth", VERDICTS[ctx.verdict_name("over_face_depth")],
+                               ctx.text("depth", "over_face_cap", measured=fmt(d[i], "mm"), expected=expected),
+                               cap.source, float(d[i]), expected, "mm"))
+        return out
+
+    return RuleResult(verdict, explain)
+
+
+def _rule_layer(ctx: _Ctx) -> RuleResult:
+    """layer: the skin layer the tip reaches in this region (atlas skin thicknesses, patient overrides) against
+    the technique's target layers (layer.ok, layer.warn): 1.5 mm is dermis on the cheek, below it on the eyelid."""
+    k = ctx.inj.technique
+    lay = ctx.layer
+    on = lay >= 0
+    verdict = np.zeros(len(k), dtype=np.int8)
+    if on.any():
+        idx = np.nonzero(on)[0]
+        ok = ctx.table.layer_ok[k[idx], lay[idx]]
+        warn = ctx.table.layer_warn[k[idx], lay[idx]]
+        verdict[idx] = np.where(ok, OK, np.where(warn, WARN, FAIL))
+    layer_words = {"epidermis": "epidermis", "dermis": "dermis", "fat": "subcutaneous fat",
+                   "below": "tissue below the subcutaneous fat (muscle, fascia or bone)"}
+
+    def explain(i: int) -> list[Finding]:
+        tech = ctx.tech(i)
+        epi, der, fat = ctx.skin[ctx.region[i]]
+        expected = " or ".join(layer_words[x] for x in tech.layer.ok)
+        message = ctx.text("layer", "wrong", measured=fmt(ctx.inj.depth_mm[i], "mm"),
+                           layer=layer_words[LAYERS[lay[i]]], region=ctx.region_name(i),
+                           epidermis=fmt(epi, "mm"), dermis=fmt(der, "mm"), fat=fmt(fat, "mm"),
+                           technique=tech.name, expected=expected)
+        source = f"{tech.layer.source}; skin: {ctx.atlas.regions[ctx.region[i]].skin_source}"
+        return [Finding("layer", VERDICTS[int(verdict[i])], message, source, LAYERS[lay[i]], expected)]
+
+    return RuleResult(verdict, explain)
+
+
+def _rule_band(ctx: _Ctx, rule: str, quantity: str, high_case: str, low_case: str) -> RuleResult:
+    """A plain band check of one injection setting against the technique's band for it."""
+    values = getattr(ctx.inj, quantity)
+    bounds = ctx.table.bands[quantity][ctx.inj.technique]
+    verdict = band_verdict(values, bounds)
+    unit = UNIT_WORD[quantity]
+
+    def explain(i: int) -> list[Finding]:
+        tech = ctx.tech(i)
+        band: Band = getattr(tech, quantity)
+        expected = band.describe(unit).replace(" deg", "°")
+        case = high_case if values[i] > bounds[i, 1] else low_case
+        return [Finding(rule, VERDICTS[int(verdict[i])],
+                        ctx.text(rule, case, measured=fmt(values[i], unit), technique=tech.name, expected=expected),
+                        band.source, float(values[i]), expected, unit)]
+
+    return RuleResult(verdict, explain)
+
+
+def nearest_same_technique(xy: np.ndarray, technique: np.ndarray) -> np.ndarray:
+    """Distance [mm] from each injection to its nearest neighbour of the same technique; NaN when it has none.
+    A k-d tree per technique: O(n log n), never all pairs."""
+    from scipy.spatial import cKDTree
+
+    out = np.full(len(xy), np.nan)
+    for k in np.unique(technique):
+        idx = np.nonzero(technique == k)[0]
+        if len(idx) < 2:
+            continue
+        dist, _ = cKDTree(xy[idx]).query(xy[idx], k=2)
+        out[idx] = dist[:, 1]
+    return out
+
+
+def _rule_spacing(ctx: _Ctx) -> RuleResult:
+    """spacing: distance to the nearest injection of the same technique against spacing_mm; closer than
+    scoring.spacing.double_puncture_mm is a double puncture (fail)."""
+    nn = nearest_same_technique(ctx.inj.xy, ctx.inj.technique) if len(ctx.inj) else np.zeros(0)
+    bounds = ctx.table.bands["spacing_mm"][ctx.inj.technique]
+    has = ~np.isnan(nn)
+    verdict = np.zeros(len(nn), dtype=np.int8)
+    verdict[has] = band_verdict(nn[has], bounds[has])
+    double = has & (nn < ctx.config.scoring.spacing.double_puncture_mm)
+    verdict[double] = FAIL
+
+    def explain(i: int) -> list[Finding]:
+        tech = ctx.tech(i)
+        expected = tech.spacing_mm.describe("mm")
+        if double[i]:
+            case = "double"
+        else:
+            case = "too_far" if nn[i] > bounds[i, 1] else "too_close"
+        return [Finding("spacing", VERDICTS[int(verdict[i])],
+                        ctx.text("spacing", case, measured=fmt(nn[i], "mm"), technique=tech.name, expected=expected),
+                        tech.spacing_mm.source, float(nn[i]), expected, "mm")]
+
+    return RuleResult(verdict, explain)
+
+
+def bleb_diameter_mm(volume_ml: np.ndarray | float, config: Config) -> np.ndarray | float:
+    """Papule diameter [mm] from its volume [ml]: d = d_ref * (V / V_ref)^(1/3) (bleb model, techniques.md)."""
+    b = config.scoring.bleb
+    return b.reference_diameter_mm * np.cbrt(np.asarray(volume_ml) / b.reference_volume_ml)
+
+
+def _rule_volume(ctx: _Ctx) -> RuleResult:
+    """volume: volume at one point against the technique's volume_ml band; over max_volume_ml (0.2 ml, seed 004)
+    always fails. For papules the message gives the bleb size the volume makes."""
+    base = _rule_band(ctx, "volume", "volume_ml", "too_much", "too_little")
+    vmax = ctx.library.limits.max_volume_ml
+    over = ctx.inj.volume_ml > vmax.value
+    verdict = np.maximum(base.verdict, np.where(over, ctx.verdict_name("over_max_volume"), OK)).astype(np.int8)
+
+    def explain(i: int) -> list[Finding]:
+        tech = ctx.tech(i)
+        out = []
+        if base.verdict[i] > OK:
+            (f,) = base.explain(i)
+            papule = ""
+            if tech.papule:
+                lo, hi = tech.volume_ml.ok
+                size = (f"{fmt(float(bleb_diameter_mm(lo, ctx.config)), 'mm')}-"
+                        f"{fmt(float(bleb_diameter_mm(hi, ctx.config)), 'mm')} papules")
+                papule = ctx.text("volume", "papule", technique=tech.name, size=size,
+                                  diameter=fmt(float(bleb_diameter_mm(ctx.inj.volume_ml[i], ctx.config)), "mm"))
+            case = "too_much" if ctx.inj.volume_ml[i] > tech.volume_ml.ok[1] else "too_little"
+            message = ctx.text("volume", case, measured=fmt(ctx.inj.volume_ml[i], "ml"), technique=tech.name,
+                               expected=f.expected, papule=papule)
+            source = f.source + (f"; {ctx.config.scoring.bleb.source}" if papule else "")
+            out.append(Finding("volume", f.verdict, message, source, f.measured, f.expected, "ml"))
+        if over[i]:
+            expected = f"{vmax.value:g} ml"
+            out.append(Finding("volume", VERDICTS[ctx.verdict_name("over_max_volume")],
+                               ctx.text("volume", "over_max", measured=fmt(ctx.inj.volume_ml[i], "ml"),
+                                        expected=expected), vmax.source, float(ctx.inj.volume_ml[i]),
+                               f"at most {expected}", "ml"))
+        return out
+
+    return RuleResult(verdict, explain)
+
+
+def _rule_bevel(ctx: _Ctx) -> RuleResult:
+    """bevel: the bevel as the technique requires (all of them bevel up, seed 004)."""
+    want_down = ctx.table.bevel_down[ctx.inj.technique]
+    wrong = ctx.inj.bevel_down != want_down
+    verdict = np.where(wrong, ctx.verdict_name("bevel_wrong"), OK).astype(np.int8)
+
+    def explain(i: int) -> list[Finding]:
+        tech = ctx.tech(i)
+        measured = "down" if ctx.inj.bevel_down[i] else "up"
+        return [Finding("bevel", VERDICTS[int(verdict[i])],
+                        ctx.text("bevel", "wrong", measured=measured, technique=tech.name,
+                                 expected=tech.bevel.required), tech.bevel.source, measured, tech.bevel.required)]
+
+    return RuleResult(verdict, explain)
+
+
+def _rule_product(ctx: _Ctx) -> RuleResult:
+    """product: the scenario's product form is one the technique allows (no gels for superficial and median
+    nappage, seed 004)."""
+    form = ctx.scenario.spec.product.form
+    allowed = ctx.table.liquid_ok if form == "liquid" else ctx.table.gel_ok
+    bad = ~allowed[ctx.inj.technique]
+    verdict = np.where(bad, ctx.verdict_name("product_not_allowed"), OK).astype(np.int8)
+
+    def explain(i: int) -> list[Finding]:
+        tech = ctx.tech(i)
+        expected = " or ".join(tech.products.allowed)
+        return [Finding("product", VERDICTS[int(verdict[i])],
+                        ctx.text("product", "not_allowed", measured=form, technique=tech.name, expected=expected),
+                        tech.products.source, form, expected)]
+
+    return RuleResult(verdict, explain)
+
+
+def _rule_device(ctx: _Ctx) -> RuleResult:
+    """device: hand or mesoinjector as the scenario and the technique allow; the mesoinjector is refused in
+    regions tagged with gun.refused_tags (around the eyes and the nasolabial folds, seed 000)."""
+    gun = ctx.inj.gun
+    devices = ctx.scenario.spec.devices
+    by_scenario = np.where(gun, "gun" not in devices, "hand" not in devices)
+    k = ctx.inj.technique
+    by_technique = np.where(gun, ~ctx.table.gun_ok[k], ~ctx.table.hand_ok[k])
+    refused_tags = set(ctx.library.limits.gun.refused_tags)
+    refused_regions = np.asarray([bool(refused_tags & set(r.tags)) for r in ctx.atlas.regions] + [False], dtype=bool)
+    in_refused = refused_regions[ctx.region] if len(ctx.region) else np.zeros(0, dtype=bool)
+    refused = gun & in_refused
+    v_not = ctx.verdict_name("device_not_allowed")
+    verdict = np.maximum(np.where(by_scenario | by_technique, v_not, OK),
+                         np.where(refused, ctx.verdict_name("device_refused_region"), OK)).astype(np.int8)
+    words = {"hand": "by hand", "gun": "with the mesoinjector"}
+
+    def explain(i: int) -> list[Finding]:
+        tech = ctx.tech(i)
+        measured = "gun" if gun[i] else "hand"
+        label = "mesoinjector" if gun[i] else "hand"
+        out = []
+        if by_scenario[i]:
+            expected = " or ".join(words[d] for d in devices)
+            out.append(Finding("device", VERDICTS[v_not], ctx.text("device", "not_allowed_scenario", measured=label,
+                                                                    expected=expected),
+                               f"scenario {ctx.scenario.id}", measured, " or ".join(devices)))
+        if by_technique[i]:
+            out.append(Finding("device", VERDICTS[v_not], ctx.text("device", "not_allowed_technique",
+                                                                    measured=label, technique=tech.name),
+                               tech.devices.source, measured, " or ".join(tech.devices.allowed)))
+        if refused[i]:
+            out.append(Finding("device", VERDICTS[ctx.verdict_name("device_refused_region")],
+                               ctx.text("device", "refused_region", region=ctx.region_name(i)),
+                               ctx.library.limits.gun.source, measured, "hand"))
+        return out
+
+    return RuleResult(verdict, explain)
+
+
+def spot_structure(spot: NoGoSpot, index: int) -> Structure:
+    """A patient's no-go spot as a danger structure: a point whose radius is its margin, hit at any depth."""
+    p = np.asarray([spot.at_mm], dtype=np.float64)
+    r = float(spot.radius_mm)
+    return Structure(f"no-go-{index + 1}", spot.name, "spot", spot.severity, spot.consequence,
+                     "scenario no-go spot (seed 001: moles must not be injured)", p, p, np.zeros(1), np.zeros(1),
+                     np.asarray([r]), np.asarray([r]), None,
+                     (float(p[0, 0] - r), float(p[0, 1] - r), float(p[0, 0] + r), float(p[0, 1] + r)), p)
+
+
+def _rule_danger(ctx: _Ctx) -> RuleResult:
+    """danger: depth-aware danger structures of the atlas and the scenario's no-go spots. A hit needs the point
+    within the structure's lateral margin AND the tip at or below its depth there; the structure's severity sets
+    the verdict (scoring.severity_verdict)."""
+    n = len(ctx.inj)
+    structures = list(ctx.atlas.structures) + [spot_structure(s, i) for i, s in enumerate(ctx.scenario.spec.no_go)]
+    sev = ctx.config.scoring.severity_verdict
+    verdict = np.zeros(n, dtype=np.int8)
+    hits: dict[int, list[tuple[Structure, float, float]]] = {}
+    if n:
+        for s in structures:
+            hit, dist, sdepth = s.hits(ctx.inj.xy, ctx.inj.depth_mm)
+            if not hit.any():
+                continue
+            code = CODE[getattr(sev, s.severity)]
+            idx = np.nonzero(hit)[0]
+            verdict[idx] = np.maximum(verdict[idx], code)
+            for i in idx:
+                hits.setdefault(int(i), []).append((s, float(dist[i]), float(sdepth[i])))
+
+    def explain(i: int) -> list[Finding]:
+        out = []
+        for s, dist, sdepth in hits.get(i, []):
+            v = VERDICTS[CODE[getattr(sev, s.severity)]]
+            if v == "ok":
+                continue
+            measured = fmt(ctx.inj.depth_mm[i], "mm")
+            if s.kind == "spot":
+                message = ctx.text("danger", "no_go_spot", structure=s.name.lower(), distance=fmt(dist, "mm"),
+                                   consequence=s.consequence)
+                expected = f"no puncture within {fmt(float(s.margin_a[0]), 'mm')}"
+            else:
+                message = ctx.text("danger", "hit", measured=measured, structure=s.name, distance=fmt(dist, "mm"),
+                                   structure_depth=fmt(sdepth, "mm"), consequence=s.consequence)
+                expected = f"shallower than {fmt(sdepth, 'mm')} here"
+            out.append(Finding("danger", v, message, s.source, float(ctx.inj.depth_mm[i]), expected, "mm", s.id))
+        return out
+
+    return RuleResult(verdict, explain)
+
+
+# ---------------------------------------------------------------- per-attempt rules
+
+
+def _fraction_verdict(value: float, lo: float, hi: float, warn_fraction: float) -> tuple[int, str]:
+    if lo <= value <= hi:
+        return OK, ""
+    if value < lo:
+        return (WARN if value >= lo * (1 - warn_fraction) else FAIL), "low"
+    return (WARN if value <= hi * (1 + warn_fraction) else FAIL), "high"
+
+
+def _attempt_count(ctx: _Ctx, verdicts, findings, measures) -> None:
+    """count: the number of injections against the scenario's expected range; within count.warn_fraction
+    outside it warns."""
+    spec = ctx.scenario.spec.count
+    if spec is None:
+        return
+    n = len(ctx.inj)
+    v, side = _fraction_verdict(n, spec.min, spec.max, ctx.config.scoring.count.warn_fraction)
+    verdicts["count"] = v
+    if v > OK:
+        expected = f"{spec.min}-{spec.max}" if spec.min != spec.max else f"{spec.min}"
+        findings.append(Finding("count", VERDICTS[v], ctx.text("count", "too_few" if side == "low" else "too_many",
+                                                               measured=n, expected=expected),
+                                f"scenario {ctx.scenario.id}", float(n), expected))
+
+
+@functools.lru_cache(maxsize=32)
+def target_cells(scenario: LoadedScenario, cell_mm: float) -> np.ndarray:
+    """Centres [mm] of the grid cells inside the scenario's target areas (their union)."""
+    from sim.core.geometry import points_in_polygon
+
+    polys = [p for _n, p in scenario.target_polygons]
+    allp = np.concatenate(polys)
+    x0, y0 = allp.min(axis=0)
+    x1, y1 = allp.max(axis=0)
+    xs = np.arange(x0 + cell_mm / 2, x1, cell_mm)
+    ys = np.arange(y0 + cell_mm / 2, y1, cell_mm)
+    gx, gy = np.meshgrid(xs, ys)
+    cells = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    inside = np.zeros(len(cells), dtype=bool)
+    for p in polys:
+        inside |= points_in_polygon(cells, p)
+    return cells[inside]
+
+
+def coverage_fraction(scenario: LoadedScenario, inj: Injections, table: TechniqueTable, cell_mm: float) -> float:
+    """Share of the target area within reach (the technique's reach_mm) of an injection of an allowed technique."""
+    from scipy.spatial import cKDTree
+
+    cells = target_cells(scenario, cell_mm)
+    if len(cells) == 0:
+        return 0.0
+    covered = np.zeros(len(cells), dtype=bool)
+    for k in np.unique(inj.technique):
+        if table.ids[k] not in scenario.technique_ids:
+            continue
+        pts = inj.xy[inj.technique == k]
+        reach = float(table.reach_mm[k])
+        d, _ = cKDTree(pts).query(cells, k=1, distance_upper_bound=reach)
+        covered |= d <= reach
+    return float(covered.mean())
+
+
+def _attempt_coverage(ctx: _Ctx, verdicts, findings, measures) -> None:
+    """coverage: the share of the target area within reach of a puncture (reach_mm of the technique) against
+    the scenario's coverage (or scoring.coverage) ok and warn thresholds."""
+    if not ctx.scenario.target_polygons:
+        return
+    cfg = ctx.config.scoring.coverage
+    spec = ctx.scenario.spec.coverage
+    ok, warn = (spec.ok, spec.warn) if spec else (cfg.ok, cfg.warn)
+    value = coverage_fraction(ctx.scenario, ctx.inj, ctx.table, cfg.cell_mm) if len(ctx.inj) else 0.0
+    measures["coverage"] = value
+    v = OK if value >= ok else (WARN if value >= warn else FAIL)
+    verdicts["coverage"] = v
+    if v > OK:
+        reach = sorted({fmt(float(ctx.table.reach_mm[ctx.table.ids.index(t)]), "mm")
+                        for t in ctx.scenario.technique_ids})
+        findings.append(Finding("coverage", VERDICTS[v],
+                                ctx.text("coverage", "low", measured=fmt(100 * value, "%"), expected=fmt(100 * ok, "%"),
+                                         reach=" or ".join(reach)),
+                                "techniques.md spacing specs; scoring.yaml coverage", value, f"at least {ok:g}"))
+
+
+def _attempt_total_volume(ctx: _Ctx, verdicts, findings, measures) -> None:
+    """total_volume: the volume of the whole attempt against the scenario's total_volume_ml range."""
+    spec = ctx.scenario.spec.total_volume_ml
+    if spec is None:
+        return
+    total = measures["total_volume_ml"]
+    v, side = _fraction_verdict(total, spec.min_ml, spec.max_ml, ctx.config.scoring.total_volume.warn_fraction)
+    verdicts["total_volume"] = v
+    if v > OK:
+        expected = f"{spec.min_ml:g}-{spec.max_ml:g} ml"
+        findings.append(Finding("total_volume", VERDICTS[v],
+                                ctx.text("total_volume", "too_little" if side == "low" else "too_much",
+                                         measured=fmt(total, "ml"), expected=expected),
+                                f"scenario {ctx.scenario.id}", total, expected, "ml"))
+
+
+def _attempt_time(ctx: _Ctx, verdicts, findings, measures) -> None:
+    """time: the attempt's duration (last t_s) against the time limit; in exam mode any overrun fails, in
+    practice up to time.warn_fraction over warns. Not applicable when the log carries no times."""
+    limit = ctx.scenario.spec.time_limit_s
+    duration = measures["duration_s"]
+    if limit is None or duration is None:
+        return
+    if duration <= limit:
+        v = OK
+    elif ctx.scenario.spec.mode == "practice" and duration <= limit * (1 + ctx.config.scoring.time.warn_fraction):
+        v = WARN
+    else:
+        v = FAIL
+    verdicts["time"] = v
+    if v > OK:
+        findings.append(Finding("time", VERDICTS[v], ctx.text("time", "over", measured=fmt(duration, "s"),
+                                                              expected=fmt(limit, "s")),
+                                f"scenario {ctx.scenario.id}", duration, f"at most {limit:g} s", "s"))
+
+
+def _attempt_screening(ctx: _Ctx, answer: ScreeningAnswer | None, verdicts, findings) -> None:
+    """screening: the go / postpone / no-go decision and its reason against the patient case
+    (contraindications.md); injecting a patient who should not be treated today fails."""
+    patient = ctx.scenario.spec.patient
+    if patient is None or patient.screening is None:
+        return
+    spec = patient.screening
+    source = spec.source
+    if answer is None:
+        v = FAIL
+        findings.append(Finding("screening", "fail", ctx.text("screening", "missing", expected=spec.expected),
+                                source, None, spec.expected))
+    elif answer.decision != spec.expected:
+        v = FAIL
+        findings.append(Finding("screening", "fail", ctx.text("screening", "wrong_decision", measured=answer.decision,
+                                                              expected=spec.expected, explanation=spec.explanation),
+                                source, answer.decision, spec.expected))
+    elif answer.reason not in spec.reasons:
+        v = WARN
+        findings.append(Finding("screening", "warn", ctx.text("screening", "wrong_reason", measured=answer.decision,
+                                                              explanation=spec.explanation),
+                                source, answer.reason or "", " or ".join(spec.reasons)))
+    else:
+        v = OK
+    if spec.expected != "go" and len(ctx.inj):
+        v = FAIL
+        findings.append(Finding("screening", "fail", ctx.text("screening", "treated", expected=spec.expected,
+                                                              count=len(ctx.inj)),
+                                source, float(len(ctx.inj)), "no injections"))
+    verdicts["screening"] = v
