@@ -78,6 +78,21 @@ def _message(err: dict, model: type[BaseModel]) -> str:
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
         return f"{value!r} is not one of {expected}" + suggest(str(value), _literal_words(expected))
+    if kind == "string_pattern_mismatch":
+        return (f"{value!r} is not a valid id: use lower-case letters and digits, words joined by '-' "
+                f"(e.g. \"forehead-nappage\")")
+    bounds = {"greater_than_equal": ("at least", "ge"), "greater_than": ("more than", "gt"),
+              "less_than_equal": ("at most", "le"), "less_than": ("less than", "lt")}
+    if kind in bounds:
+        word, key = bounds[kind]
+        limit = err.get("ctx", {}).get(key)
+        limit = f"{limit:g}" if isinstance(limit, (int, float)) else limit
+        return f"must be {word} {limit}, got {_describe(value)}"
+    if kind in ("too_short", "too_long"):
+        ctx = err.get("ctx", {})
+        limit = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        word = "at least" if kind == "too_short" else "at most"
+        return f"needs {word} {limit} item(s), got {ctx.get('actual_length')}"
     if kind == "value_error":
         return str(err["msg"]).removeprefix("Value error, ")
     if kind == "assertion_error":

@@ -1,0 +1,152 @@
+"""The `mesosim` command as a user runs it: output, exit status, and one line per problem for bad input."""
+
+import json
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+
+from sim.cli import main
+from sim.core.schema import scenario_schema, scenario_schema_text
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+GOOD_LOG = ("x_mm,y_mm,depth_mm,angle_deg,volume_ml,technique,t_s\n"
+            "0,40,0.5,45,0.01,superficial-nappage,1\n"
+            "0,46,0.5,45,0.01,superficial-nappage,2\n"
+            "17,30,4.0,45,0.01,medium-papule,3\n")
+
+
+def run_cli(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_score_json(tmp_path, capsys):
+    log = tmp_path / "a.csv"
+    log.write_text(GOOD_LOG)
+    code, out, err = run_cli(capsys, "score", "face-free", str(log), "--format", "json")
+    assert code == 0 and err == ""
+    report = json.loads(out)
+    assert report["scenario"] == "face-free"
+    assert [e["verdict"] for e in report["injections"]] == ["ok", "ok", "critical"]
+    assert report["passed"] is False and report["critical_findings"] == 1
+
+
+def test_score_text(tmp_path, capsys):
+    log = tmp_path / "a.csv"
+    log.write_text(GOOD_LOG)
+    code, out, _ = run_cli(capsys, "score", "face-free", str(log), "--format", "text")
+    assert code == 0
+    assert "NOT PASSED" in out and "critical finding" in out and "Supratrochlear" in out
+
+
+def test_score_is_byte_identical_across_processes(tmp_path):
+    log = tmp_path / "a.csv"
+    log.write_text(GOOD_LOG)
+    cmd = [sys.executable, "-m", "sim", "score", "face-free", str(log)]
+    a = subprocess.run(cmd, capture_output=True, check=True, cwd=ROOT).stdout
+    b = subprocess.run(cmd, capture_output=True, check=True, cwd=ROOT).stdout
+    assert a == b and len(a) > 100
+
+
+def test_bad_log_exit_2_with_row_and_column(tmp_path, capsys):
+    log = tmp_path / "bad.csv"
+    log.write_text("x_mm,y_mm,depth_mm,angle_deg,volume_ml,technique\n0,40,deep,45,0.01,superficial-nappage\n")
+    code, out, err = run_cli(capsys, "score", "face-free", str(log))
+    assert code == 2 and out == ""
+    assert err == f"{log}:2:3: depth_mm: not a number: 'deep'\n"
+
+
+def test_unknown_scenario_suggests(capsys, tmp_path):
+    log = tmp_path / "a.csv"
+    log.write_text(GOOD_LOG)
+    code, _, err = run_cli(capsys, "score", "face-fre", str(log))
+    assert code == 2
+    assert 'no scenario file or shipped scenario with id "face-fre" (did you mean "face-free"?)' in err
+
+
+def test_validate_reports_every_problem_at_once(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: forehead\ntitle: T\nobjective: O\nmap: face\ntechniques: [superficial-napage]\n"
+                   "targets:\n  - region: forhead\n    colour: red\nproduct: {name: x, form: liquid}\n"
+                   "devices: [hand]\nmode: practice\npass_mark: 80\n")
+    code, _, err = run_cli(capsys, "validate", str(bad))
+    assert code == 2
+    assert err.splitlines()[:1] == [f'{bad}:8:5: targets[0].colour: unknown field "colour"']
+    bad.write_text(bad.read_text().replace("    colour: red\n", ""))
+    code, _, err = run_cli(capsys, "validate", str(bad))
+    assert err.splitlines() == [
+        f'{bad}:5:14: techniques[0]: unknown technique "superficial-napage" (did you mean "superficial-nappage"?); '
+        "techniques: superficial-nappage, median-nappage, deep-nappage, micro-papule, medium-papule, infiltration, "
+        "scalp-microinjection",
+        f'{bad}:7:13: targets[0].region: unknown region "forhead" of the face map (did you mean "forehead"?)',
+        "1 of 1 scenario file(s) have problems"]
+
+
+def test_validate_wrong_types(tmp_path, capsys):
+    bad = tmp_path / "types.yaml"
+    bad.write_text("id: t\ntitle: T\nobjective: O\nmap: face\ntechniques: all\nproduct: liquid\n"
+                   "devices: hand\nmode: practice\npass_mark: high\ncount: {min: 1.5, max: 3}\n")
+    code, _, err = run_cli(capsys, "validate", str(bad))
+    assert code == 2
+    lines = err.splitlines()
+    assert f"{bad}:6:10: product: expected a mapping (key: value lines), got 'liquid'" in lines
+    assert f"{bad}:7:10: devices: expected a list, got 'hand'" in lines
+    assert f"{bad}:9:12: pass_mark: expected a number, got 'high'" in lines
+    assert any(line.startswith(f"{bad}:10:14: count.min: expected a whole number") for line in lines)
+
+
+def test_validate_shipped_scenarios(capsys):
+    code, out, err = run_cli(capsys, "validate", str(ROOT / "scenarios"))
+    assert code == 0, err
+    assert "valid" in out
+
+
+def test_validate_missing_path(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "validate", str(tmp_path / "nope.yaml"))
+    assert code == 2 and "no such file or folder" in err
+
+
+def test_techniques_json(capsys):
+    code, out, _ = run_cli(capsys, "techniques", "--format", "json")
+    data = json.loads(out)
+    ids = [t["id"] for t in data["techniques"]]
+    assert ids == ["superficial-nappage", "median-nappage", "deep-nappage", "micro-papule", "medium-papule",
+                   "infiltration", "scalp-microinjection"]
+    assert data["limits"]["max_volume_ml"]["value"] == 0.2
+    sn = data["techniques"][0]
+    assert sn["depth_mm"]["nominal"] == 0.5 and sn["depth_mm"]["source"].startswith("seed 004")
+
+
+def test_schema_validates_shipped_and_rejects_unknown_keys(capsys):
+    code, out, _ = run_cli(capsys, "schema")
+    schema = json.loads(out)
+    assert code == 0 and schema == scenario_schema()
+    from sim.core.scenario import scenario_files
+    from sim.core.yamlio import load_yaml_file
+
+    for path in scenario_files():
+        jsonschema.validate(load_yaml_file(path).data, schema)
+    data = load_yaml_file(ROOT / "scenarios" / "builtin" / "face-free.yaml").data
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**data, "colour": "red"}, schema)
+
+
+def test_shipped_schema_file_is_current():
+    assert (ROOT / "assets" / "schema" / "scenario.schema.json").read_text() == scenario_schema_text()
+
+
+def test_argparse_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["score"])
+    assert info.value.code == 2
+
+
+def test_core_never_imports_pygame():
+    code = ("import sys, sim.cli, sim.core.scoring.engine, sim.core.scoring.report, sim.core.scenario;"
+            "sys.exit(1 if 'pygame' in sys.modules else 0)")
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0

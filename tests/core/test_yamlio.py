@@ -1,0 +1,87 @@
+"""Safe YAML loading: positions, and refusal of what is not plain data."""
+
+import pytest
+
+from sim.core.errors import InputError
+from sim.core.yamlio import MAX_YAML_BYTES, load_yaml_file, load_yaml_text
+
+
+def messages(text, name="f.yaml"):
+    with pytest.raises(InputError) as info:
+        load_yaml_text(text, name)
+    return [str(p) for p in info.value.problems]
+
+
+def test_positions_of_keys_and_values():
+    doc = load_yaml_text("a: 1\nb:\n  - x: 2\n    y: [1, 2]\n", "f.yaml")
+    assert doc.data == {"a": 1, "b": [{"x": 2, "y": [1, 2]}]}
+    assert doc.where(("a",)) == (1, 4)
+    assert doc.where(("b", 0, "y")) == (4, 8)
+    assert doc.where(("b", 0, "y"), key=True) == (4, 5)
+    assert doc.where(("b", 0, "missing")) == (3, 5)
+
+
+def test_alias_is_refused_with_its_position():
+    assert messages("a: &x [1]\nb: *x\n") == ["f.yaml:2:4: YAML aliases (*name) are not allowed; write the value out"]
+
+
+def test_billion_laughs_is_refused_before_expansion():
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    out = messages("\n".join(lines) + "\n")
+    assert out == ["f.yaml:2:10: YAML aliases (*name) are not allowed; write the value out"]
+
+
+def test_object_tags_are_refused():
+    out = messages('a: !!python/object/apply:os.system ["true"]\n')
+    assert out == ["f.yaml:1:4: YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed; "
+                   "only plain data is accepted"]
+    assert "is not allowed" in messages("a: !custom 3\n")[0]
+
+
+def test_syntax_error_names_line_and_column():
+    (msg,) = messages("a: [1, 2\nb: 3\n")
+    assert msg.startswith("f.yaml:2:2: YAML syntax:")
+
+
+def test_duplicate_key_is_an_error():
+    (msg,) = messages("a: 1\na: 2\n")
+    assert msg.startswith("f.yaml:2:1: YAML syntax:") and 'duplicate key "a"' in msg
+
+
+def test_empty_file():
+    assert messages("") == ["f.yaml:1:1: the file is empty"]
+    assert messages("# only a comment\n") == ["f.yaml:1:1: the file is empty"]
+
+
+def test_deep_nesting_is_refused():
+    (msg,) = messages("a: " + "[" * 100 + "]" * 100 + "\n")
+    assert "nested deeper than 64 levels" in msg
+
+
+def test_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.yaml"
+    path.write_bytes(b"\xef\xbb\xbfa: 1\n")
+    assert load_yaml_file(path).data == {"a": 1}
+
+
+def test_binary_file(tmp_path):
+    path = tmp_path / "bin.yaml"
+    path.write_bytes(b"a: 1\n\xff\xfe\x00garbage")
+    with pytest.raises(InputError) as info:
+        load_yaml_file(path)
+    assert [str(p) for p in info.value.problems] == [f"{path}:2:1: is not UTF-8 text (a binary file?)"]
+
+
+def test_size_limit_is_stated(tmp_path):
+    path = tmp_path / "big.yaml"
+    path.write_text("a: '" + "x" * MAX_YAML_BYTES + "'\n")
+    with pytest.raises(InputError) as info:
+        load_yaml_file(path)
+    assert f"the limit is {MAX_YAML_BYTES} bytes" in str(info.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError) as info:
+        load_yaml_file(tmp_path / "nope.yaml")
+    assert str(info.value).endswith("nope.yaml:0:0: no such file")
