@@ -279,14 +279,16 @@ class Atlas:
         return [r.id for r in self.regions]
 
     def area_names(self) -> list[str]:
-        """Every name a scenario may use for an area: region ids and group names."""
-        return sorted(set(self.region_ids()) | set(self.groups))
+        """Every name a scenario may use for an area: region ids, group names and tags."""
+        return sorted(set(self.region_ids()) | set(self.groups) | set(self.tags))
 
     def resolve_area(self, name: str) -> tuple[str, ...]:
-        """Region ids named by a region id or a group name; () if unknown."""
+        """Region ids named by a region id, a group name or a tag (e.g. 'periorbital'); () if unknown."""
         if name in self.groups:
             return self.groups[name]
-        return (name,) if name in self.region_ids() else ()
+        if name in self.region_ids():
+            return (name,)
+        return self.tags.get(name, ())
 
     def region(self, region_id: str) -> CompiledRegion:
         for r in self.regions:
@@ -407,6 +409,13 @@ def _check_references(src: AtlasSource, docs) -> None:
         if src.meta.canonical_variant not in region.skin.by_variant:
             problems.append(docs["regions.yaml"].problem((i, "skin", "by_variant"),
                                                          f'needs a value for "{src.meta.canonical_variant}"'))
+    names = {r.id for r in src.regions} | {r.group for r in src.regions if r.group}
+    names |= {f"{r.id}-{side}" for r in src.regions if r.paired for side in ("left", "right")}
+    for i, region in enumerate(src.regions):
+        for j, tag in enumerate(region.tags):
+            if tag in names:
+                problems.append(docs["regions.yaml"].problem((i, "tags", j), f'tag "{tag}" is also a region or group '
+                                                             "name; a scenario could not tell which is meant"))
     for fname, items in (("landmarks.yaml", src.landmarks), ("regions.yaml", src.regions),
                          ("danger.yaml", src.danger), ("drawing.yaml", src.drawing)):
         seen: dict[str, int] = {}

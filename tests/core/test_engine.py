@@ -1,6 +1,6 @@
 """The scoring engine, rule by rule, with expectations computed by hand from the data files.
 
-Anatomy used (male face, assets/atlas/face): forehead skin 0.22 + 1.17 mm, fat 2 mm (Meng 2022, Iyengar 2018);
+Anatomy used (male face, assets/atlas/face): forehead skin 0.22 + 2.23 mm, fat 2 mm (anatomy.md D);
 the left supratrochlear artery passes (17, 30) at 3.53 mm depth with a 5 mm margin (anatomy.md B).
 """
 
@@ -73,7 +73,7 @@ def test_good_superficial_nappage_on_the_forehead_has_no_findings(free, library,
     ev = run(free, inj(library, (0, 45, 0.5, 45, 0.01, SN)), library, config)
     assert ev.findings(0) == []
     assert ev.verdict.tolist() == [0]
-    assert ev.layer.tolist() == [1]  # 0.5 mm: below the 0.22 mm epidermis, in the dermis (bottom at 1.39 mm)
+    assert ev.layer.tolist() == [1]  # 0.5 mm: below the 0.22 mm epidermis, in the dermis (bottom at 2.45 mm)
 
 
 def test_depth_bands(free, library, config):
@@ -129,7 +129,8 @@ def test_patient_skin_overrides_change_the_layer(tmp_path, library, config):
         submental: {epidermis_mm: 0.2, dermis_mm: 1.0, fat_mm: 14}
     """
     scn = scenario(tmp_path, extra)
-    sub = scn.atlas.region("submental").polygon.mean(axis=0)
+    sub = (0.0, -126.0)
+    assert scn.atlas.regions[scn.atlas.region_index(np.array([sub]))[0]].id == "submental"
     free = load_scenario("face-free")
     point = inj(library, (*sub, 11, 90, 0.1, INF))
     assert run(free, point, library, config).rules["layer"].verdict.tolist() == [2]
@@ -253,7 +254,7 @@ def test_count_bands(tmp_path, library, config):
 
 def test_coverage_of_an_own_target_area(tmp_path, library, config):
     # A 40 x 40 mm square on the forehead, one median nappage at its centre: reach = 15 / sqrt 2 = 10.61 mm,
-    # so coverage = pi * 10.61^2 / 1600 = 0.2209
+    # so coverage = pi * 10.61^2 / 1600 = 0.2209 (sampled on the 0.5 mm grid of scoring.yaml: within 2 %)
     extra = """\
     targets:
       - name: square
@@ -261,7 +262,7 @@ def test_coverage_of_an_own_target_area(tmp_path, library, config):
     """
     scn = scenario(tmp_path, extra, techniques="[median-nappage]")
     ev = run(scn, inj(library, (0, 45, 1.5, 45, 0.02, MN)), library, config)
-    assert ev.measures["coverage"] == pytest.approx(math.pi * (15 / math.sqrt(2)) ** 2 / 1600, rel=0.01)
+    assert ev.measures["coverage"] == pytest.approx(math.pi * (15 / math.sqrt(2)) ** 2 / 1600, rel=0.02)
     assert ev.attempt_verdicts["coverage"] == 2
     # a 10 mm grid covers it all
     rows = [(x, y, 1.5, 45, 0.02, MN) for x in range(-15, 16, 10) for y in range(30, 61, 10)]

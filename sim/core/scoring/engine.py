@@ -249,7 +249,7 @@ def evaluate(scenario: LoadedScenario, inj: Injections, library: Library, config
     verdicts: dict[str, int] = {}
     findings: list[Finding] = []
     measures: dict[str, float | None] = {
-        "total_volume_ml": float(np.sum(inj.volume_ml)) if len(inj) else 0.0,
+        "total_volume_ml": round(float(np.sum(inj.volume_ml)), 9) if len(inj) else 0.0,
         "duration_s": float(np.nanmax(inj.t_s)) if len(inj) and not np.all(np.isnan(inj.t_s)) else None,
         "coverage": None,
     }
@@ -500,7 +500,7 @@ def _rule_volume(ctx: _Ctx) -> RuleResult:
     def explain(i: int) -> list[Finding]:
         tech = ctx.tech(i)
         out = []
-        if base.verdict[i] > OK:
+        if base.verdict[i] > OK and not over[i]:  # over the maximum: that finding says it all
             (f,) = base.explain(i)
             papule = ""
             if tech.papule:
@@ -654,11 +654,14 @@ def _rule_danger(ctx: _Ctx) -> RuleResult:
 
 
 def _fraction_verdict(value: float, lo: float, hi: float, warn_fraction: float) -> tuple[int, str]:
+    """OK inside [lo, hi]; WARN within warn_fraction outside it; else FAIL. Compared at 1e-9 so that sums of
+    decimal volumes (6 x 0.02 = 0.12000000000000001) land where a person would put them."""
+    value, lo, hi = round(value, 9), round(lo, 9), round(hi, 9)
     if lo <= value <= hi:
         return OK, ""
     if value < lo:
-        return (WARN if value >= lo * (1 - warn_fraction) else FAIL), "low"
-    return (WARN if value <= hi * (1 + warn_fraction) else FAIL), "high"
+        return (WARN if value >= round(lo * (1 - warn_fraction), 9) else FAIL), "low"
+    return (WARN if value <= round(hi * (1 + warn_fraction), 9) else FAIL), "high"
 
 
 def _attempt_count(ctx: _Ctx, verdicts, findings, measures) -> None:
