@@ -41,7 +41,7 @@ def test_score_text(tmp_path, capsys):
     log.write_text(GOOD_LOG)
     code, out, _ = run_cli(capsys, "score", "face-free", str(log), "--format", "text")
     assert code == 0
-    assert "NOT PASSED" in out and "critical finding" in out and "Supratrochlear" in out
+    assert "NOT PASSED" in out and "critical finding" in out and "reaches the supratrochlear artery" in out
 
 
 def test_score_is_byte_identical_across_processes(tmp_path):

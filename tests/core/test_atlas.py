@@ -177,3 +177,15 @@ def test_broken_atlas_file_names_file_line_and_field(tmp_path, monkeypatch):
     (p,) = info.value.problems
     assert str(p).startswith(f"{regions}:{line}:")
     assert "[0].skin.by_variant.male.dermis_mm" in str(p) and "expected a number" in str(p)
+
+
+@pytest.mark.parametrize("map_id", ["face", "scalp"])
+def test_docs_name_every_area_and_structure(map_id):
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "atlas.md").read_text()
+    atlas = load_atlas(map_id)
+    names = {n for n in atlas.area_names() if not n.endswith(("-left", "-right"))}
+    names |= {d.id for d in load_source(map_id).danger if map_id == "face"}
+    missing = sorted(n for n in names if f"`{n}`" not in text)
+    assert not missing

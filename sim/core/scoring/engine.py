@@ -641,8 +641,16 @@ def _rule_danger(ctx: _Ctx) -> RuleResult:
                                    consequence=s.consequence)
                 expected = f"no puncture within {fmt(float(s.margin_a[0]), 'mm')}"
             else:
-                message = ctx.text("danger", "hit", measured=measured, structure=s.name, distance=fmt(dist, "mm"),
-                                   structure_depth=fmt(sdepth, "mm"), consequence=s.consequence)
+                name = s.name[:1].lower() + s.name[1:]
+                if s.area is not None:
+                    where = "inside" if dist == 0 else f"{fmt(dist, 'mm')} from"
+                    message = ctx.text("danger", "hit_area" if sdepth > 0 else "hit_area_any", measured=measured,
+                                       structure=name, where=where,
+                                       structure_depth=fmt(sdepth, "mm"), consequence=s.consequence)
+                else:
+                    case = "hit_point" if len(s.a) == 1 and np.array_equal(s.a, s.b) else "hit"
+                    message = ctx.text("danger", case, measured=measured, structure=name, distance=fmt(dist, "mm"),
+                                       structure_depth=fmt(sdepth, "mm"), consequence=s.consequence)
                 expected = f"shallower than {fmt(sdepth, 'mm')} here"
             out.append(Finding("danger", v, message, s.source, float(ctx.inj.depth_mm[i]), expected, "mm", s.id))
         return out
