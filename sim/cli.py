@@ -42,10 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--screening", metavar="DECISION[:REASON]",
                     help="the screening decision (go, postpone or no-go) and its reason id, e.g. no-go:pregnancy")
 
-    r = sub.add_parser("run", help="open the trainer on a scenario")
-    r.add_argument("scenario", metavar="SCENARIO", nargs="?", default=DEFAULT_SCENARIO)
-    r.add_argument("--mode", choices=("practice", "exam"))
-    r.add_argument("--trainee", metavar="NAME")
+    r = sub.add_parser("run", help="open the trainer (the scenario picker, or straight to SCENARIO)")
+    r.add_argument("scenario", metavar="SCENARIO", nargs="?", default=None,
+                   help="a scenario file or the id of a shipped scenario; without it the picker opens")
+    r.add_argument("--mode", choices=("practice", "exam"), help="override the scenario's mode")
+    r.add_argument("--trainee", metavar="NAME", help="the trainee's name, kept in the attempt record")
+    r.add_argument("--replay", metavar="LOG.csv", help="play an injection log through the window, submit and exit")
+    r.add_argument("--screenshot", metavar="OUT.png", help="with --replay: save a picture of the summary")
+    r.add_argument("--save", metavar="ATTEMPT.json", help="where to save the attempt (default: the user data folder)")
+    r.add_argument("--screening", metavar="DECISION[:REASON]",
+                   help="with --replay: the screening decision, e.g. no-go:pregnancy")
     return p
 
 
@@ -158,17 +164,38 @@ def cmd_score(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from sim.core.scenario import load_scenario
+    import os
 
-    scenario = load_scenario(args.scenario)
-    spec = scenario.spec
-    mode = args.mode or spec.mode
-    print(f"{spec.title} [{scenario.id}], {spec.map} map ({scenario.atlas.variant_label}), {mode} mode")
-    print(f"Objective: {spec.objective}")
-    print(f"Techniques: {', '.join(scenario.technique_ids)}")
-    print("The trainer window is not part of this version yet. Place injections in any program that writes the "
-          "injection log of contract.md and score them with: mesosim score " + args.scenario + " LOG.csv")
-    return EXIT_OK
+    from sim.core.scenario import load_scenario
+    from sim.core.techniques import load_library
+
+    library = load_library()
+    scenario_ref = args.scenario
+    if scenario_ref is not None or args.replay:  # bad input is reported before a window opens
+        scenario = load_scenario(scenario_ref or DEFAULT_SCENARIO, library)
+        if args.replay:
+            from sim.core.injlog import read_log
+
+            read_log(args.replay, library.ids, scenario.technique_ids)
+    answer = parse_screening(args.screening)
+    if args.replay and not os.environ.get("SDL_VIDEODRIVER") and not os.environ.get("DISPLAY") \
+            and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ["SDL_VIDEODRIVER"] = "dummy"  # a replay needs no screen: it runs headless
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    try:
+        from sim.ui.app import NoDisplayError, Options, run_app
+    except ImportError as exc:  # pragma: no cover - a broken installation
+        print(f"mesosim: the trainer window needs pygame-ce and pygame_gui ({exc})", file=sys.stderr)
+        return 1
+    options = Options(scenario=scenario_ref, picker_default=DEFAULT_SCENARIO, mode=args.mode,
+                      trainee=args.trainee or "", replay=args.replay, screenshot=args.screenshot, save=args.save,
+                      screening=answer)
+    try:
+        return run_app(options)
+    except NoDisplayError as exc:
+        print(f"mesosim: no display is available to open the trainer window ({exc}); run it on a desktop, or "
+              "use `mesosim run SCENARIO --replay LOG.csv` or `mesosim score`, which need none.", file=sys.stderr)
+        return 1
 
 
 COMMANDS = {"validate": cmd_validate, "techniques": cmd_techniques, "schema": cmd_schema, "score": cmd_score,
@@ -179,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        args = parser.parse_args(["run", DEFAULT_SCENARIO] if argv is None or not argv else argv)
+        args = parser.parse_args(["run"])
     try:
         return COMMANDS[args.command](args)
     except InputError as exc:

@@ -103,6 +103,13 @@ class NoGoSpot(FileModel):
     consequence: str = "Moles and lesions must not be injured (seed 001, seed 003)."
 
 
+class Parting(FileModel):
+    """A parting line of the hair along which the scalp is injected (seed 003: partings 10-20 mm apart)."""
+
+    name: str = ""
+    points_mm: list[Point] = Field(min_length=2)
+
+
 class Screening(FileModel):
     """The decision the trainee must take before injecting, and the reasons that justify it."""
 
@@ -153,6 +160,8 @@ class Scenario(FileModel):
     total_volume_ml: VolumeRange | None = None
     patient: Patient | None = None
     no_go: list[NoGoSpot] = []
+    partings: list[Parting] = []
+    """Parting lines drawn on the map (scalp exercises)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -207,6 +216,11 @@ def check_references(doc: Document, scn: Scenario, library: Library) -> list[Pro
         x, y = spot.at_mm
         if not (x0 <= x <= x1 and y0 <= y <= y1):
             problems.append(doc.problem(("no_go", i, "at_mm"), f"point ({x:g}, {y:g}) is off the {scn.map} map"))
+    for i, parting in enumerate(scn.partings):
+        for j, (x, y) in enumerate(parting.points_mm):
+            if not (x0 <= x <= x1 and y0 <= y <= y1):
+                problems.append(doc.problem(("partings", i, "points_mm", j),
+                                            f"point ({x:g}, {y:g}) is off the {scn.map} map"))
     rule_ids = RULES
     for key in scn.weights:
         if key not in rule_ids:
@@ -218,6 +232,14 @@ def check_references(doc: Document, scn: Scenario, library: Library) -> list[Pro
             if key not in region_ids:
                 problems.append(doc.problem(("patient", "skin_overrides", key), f'unknown region "{key}"'
                                             + suggest(key, region_ids), key=True))
+        if scn.patient.screening is not None:
+            from sim.core.screening import load_reasons
+
+            known = load_reasons().ids
+            for j, reason in enumerate(scn.patient.screening.reasons):
+                if reason not in known:
+                    problems.append(doc.problem(("patient", "screening", "reasons", j), f'unknown reason "{reason}"'
+                                                + suggest(reason, known) + " (reasons: assets/screening.yaml)"))
     return problems
 
 

@@ -1,0 +1,114 @@
+"""An attempt in progress: the injections placed so far, scored after each one, and the record saved at the end.
+
+The trainer window and `--replay` both go through this class, so a replayed log scores exactly as `mesosim score`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sim import __version__
+from sim.core.injlog import Injections
+from sim.core.scenario import LoadedScenario
+from sim.core.scoring.config import Config
+from sim.core.scoring.engine import Evaluation, ScreeningAnswer, evaluate
+from sim.core.scoring.report import build_report
+from sim.core.techniques import Library
+
+ATTEMPT_VERSION = 1
+
+
+@dataclass
+class Attempt:
+    scenario: LoadedScenario
+    library: Library
+    config: Config
+    mode: str
+    trainee: str = ""
+    screening: ScreeningAnswer | None = None
+    records: list[dict] = field(default_factory=list)
+    started: str = field(default_factory=lambda: _now())
+    ended: str | None = None
+    _evaluation: Evaluation | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @property
+    def injections(self) -> Injections:
+        return Injections.from_records(self.records, self.library.ids)
+
+    @property
+    def evaluation(self) -> Evaluation:
+        if self._evaluation is None:
+            self._evaluation = evaluate(self.scenario, self.injections, self.library, self.config, self.screening)
+        return self._evaluation
+
+    def add(self, x_mm: float, y_mm: float, depth_mm: float, angle_deg: float, volume_ml: float, technique: str,
+            t_s: float | None = None, bevel: str = "up", device: str = "hand") -> int:
+        """Place one injection; returns its index. Its findings are in `evaluation` at once."""
+        rec = {"x_mm": float(x_mm), "y_mm": float(y_mm), "depth_mm": float(depth_mm), "angle_deg": float(angle_deg),
+               "volume_ml": float(volume_ml), "technique": technique, "bevel": bevel, "device": device}
+        if t_s is not None and not math.isnan(t_s):
+            rec["t_s"] = round(float(t_s), 3)
+        self.records.append(rec)
+        self._evaluation = None
+        return len(self.records) - 1
+
+    def undo(self) -> bool:
+        if not self.records:
+            return False
+        self.records.pop()
+        self._evaluation = None
+        return True
+
+    def set_screening(self, answer: ScreeningAnswer | None) -> None:
+        self.screening = answer
+        self._evaluation = None
+
+    def finish(self) -> dict:
+        """Close the attempt and return its score report."""
+        self.ended = self.ended or _now()
+        return build_report(self.evaluation)
+
+    def record(self) -> dict:
+        """The attempt record: who, what, when, every injection with its settings, the screening and the report."""
+        return {
+            "attempt_version": ATTEMPT_VERSION,
+            "trainee": self.trainee,
+            "scenario": {"id": self.scenario.id, "file": self.scenario.file, "sha256": self.scenario.digest},
+            "specs": {"atlas_sha256": self.scenario.atlas.digest, "techniques_sha256": self.library.digest,
+                      "scoring_sha256": self.config.digest},
+            "mode": self.mode,
+            "started": self.started,
+            "ended": self.ended,
+            "screening": (None if self.screening is None
+                          else {"decision": self.screening.decision, "reason": self.screening.reason}),
+            "injections": self.records,
+            "report": self.finish(),
+            "scorer": f"mesosim {__version__}",
+        }
+
+    def save(self, path: Path | str) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.record(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def default_attempt_path(scenario_id: str) -> Path:
+    """Where the trainer keeps an attempt when no --save path is given: the user's data directory."""
+    from platformdirs import user_data_path
+
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return user_data_path("mesosim", appauthor=False) / "attempts" / f"{stamp}-{scenario_id}.json"

@@ -1,0 +1,155 @@
+"""The trainer application: the window, the event loop and the screens (picker, briefing, workspace, summary).
+
+`App.step(dt)` runs one frame: it drains the event queue (real or posted), updates and draws. `run()` loops it
+in real time; tests call `step()` with a fixed dt so that sessions are deterministic.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pygame
+import pygame_gui
+
+from sim.core.paths import assets_dir
+from sim.core.scoring.config import load_config
+from sim.core.techniques import load_library
+from sim.core.yamlio import load_yaml_file
+
+REPLAY_INJECT = pygame.event.custom_type()
+REPLAY_SUBMIT = pygame.event.custom_type()
+
+
+class NoDisplayError(RuntimeError):
+    pass
+
+
+@dataclass
+class Options:
+    scenario: str | None = None
+    """Scenario to go straight to (path or id); None opens the picker."""
+    picker_default: str = "face-free"
+    mode: str | None = None
+    trainee: str = ""
+    replay: str | None = None
+    screenshot: str | None = None
+    save: str | None = None
+    screening: object | None = None
+    """A ScreeningAnswer for replays (the trainee's decision otherwise)."""
+    size: tuple[int, int] | None = None
+
+
+@functools.lru_cache(maxsize=1)
+def ui_settings() -> dict:
+    return load_yaml_file(assets_dir() / "ui.yaml").data
+
+
+class App:
+    def __init__(self, options: Options):
+        self.options = options
+        settings = ui_settings()
+        size = options.size or tuple(settings["window"]["size"])
+        self.min_size = tuple(settings["window"]["min_size"])
+        self.fps = int(settings["window"]["fps"])
+        try:
+            pygame.display.init()
+            pygame.font.init()
+            self.window = pygame.display.set_mode(size, pygame.RESIZABLE)
+        except pygame.error as exc:
+            raise NoDisplayError(str(exc)) from None
+        pygame.display.set_caption("mesosim")
+        pygame.key.set_repeat(350, 40)
+        self.manager = pygame_gui.UIManager(size, str(assets_dir() / "ui_theme.json"))
+        self.manager.preload_fonts([{"name": "noto_sans", "point_size": 15, "style": style_, "antialiased": "1"}
+                                    for style_ in ("regular", "bold", "italic")])
+        self.library = load_library()
+        self.config = load_config()
+        self.clock = pygame.time.Clock()
+        self.running = True
+        self.exit_code = 0
+        self.frames = 0
+        self.screen = None
+        self.last_saved: Path | None = None
+        from sim.ui.screens import BriefingScreen, PickerScreen, WorkspaceScreen
+
+        if options.scenario or options.replay:
+            from sim.core.scenario import load_scenario
+
+            scenario = load_scenario(options.scenario or options.picker_default, self.library)
+            mode = options.mode or scenario.spec.mode
+            if options.replay:  # straight to the workspace, as a trainee who has read the briefing
+                workspace = WorkspaceScreen(self, scenario, mode, options.screening)
+                self.switch(workspace)
+                workspace.begin_replay(options.replay)
+            else:
+                self.switch(BriefingScreen(self, scenario, mode))
+        else:
+            self.switch(PickerScreen(self, options.picker_default))
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.window.get_size()
+
+    def switch(self, screen) -> None:
+        if self.screen is not None:
+            self.screen.close()
+        self.manager.clear_and_reset()
+        self.screen = screen
+        self.screen.layout(self.size)
+
+    def quit(self, code: int = 0) -> None:
+        self.running = False
+        self.exit_code = code
+
+    def step(self, dt: float) -> None:
+        for event in pygame.event.get():
+            if event.type == pygame.QUIT:
+                self.quit(0)
+                continue
+            if event.type in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED):
+                self._resized()
+                continue
+            consumed = self.manager.process_events(event)
+            if not consumed or event.type >= pygame.USEREVENT:
+                self.screen.handle(event)
+        if not self.running:
+            return
+        self.manager.update(dt)
+        self.screen.update(dt)
+        self.window.fill((236, 238, 241))
+        self.screen.draw(self.window)
+        self.manager.draw_ui(self.window)
+        self.screen.draw_overlay(self.window)
+        pygame.display.flip()
+        self.frames += 1
+        self.screen.after_frame()
+
+    def _resized(self) -> None:
+        w, h = self.window.get_size()
+        w, h = max(w, self.min_size[0]), max(h, self.min_size[1])
+        if (w, h) != self.window.get_size():
+            self.window = pygame.display.set_mode((w, h), pygame.RESIZABLE)
+        self.manager.set_window_resolution((w, h))
+        self.manager.clear_and_reset()
+        self.screen.layout((w, h))
+
+    def run(self) -> int:
+        while self.running:
+            dt = self.clock.tick(self.fps) / 1000.0
+            self.step(min(dt, 0.1))
+        pygame.display.quit()
+        return self.exit_code
+
+    def screenshot(self, path: str | os.PathLike) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pygame.image.save(self.window, str(path))
+        return path
+
+
+def run_app(options: Options) -> int:
+    app = App(options)
+    return app.run()

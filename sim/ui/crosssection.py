@@ -1,0 +1,99 @@
+"""The side view under the cursor: the skin layers of that region to scale, the needle at its angle and depth,
+and the danger structures that lie beneath."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pygame
+
+from sim.core.atlas import Atlas
+from sim.ui import style
+
+
+@dataclass
+class Beneath:
+    name: str
+    depth_mm: float
+    distance_mm: float
+    margin_mm: float
+    severity: str
+
+
+def structures_beneath(atlas: Atlas, x_mm: float, y_mm: float, extra=()) -> list[Beneath]:
+    """Danger structures whose lateral margin covers this point, shallowest first."""
+    out = []
+    xy = np.array([[x_mm, y_mm]])
+    for s in list(atlas.structures) + list(extra):
+        hit, dist, depth = s.hits(xy, np.array([np.inf]))
+        if hit[0]:
+            seg_margin = float(max(s.margin_a.max(), s.margin_b.max()))
+            out.append(Beneath(s.name, float(depth[0]), float(dist[0]), seg_margin, s.severity))
+    return sorted(out, key=lambda b: b.depth_mm)
+
+
+def draw(surface: pygame.Surface, rect: pygame.Rect, region_name: str | None, skin: tuple[float, float, float] | None,
+         depth_mm: float, angle_deg: float, beneath: list[Beneath], advancing: bool = False,
+         target_depth_mm: float | None = None) -> None:
+    """Draw the cross-section into rect. skin = (epidermis, dermis, fat) in mm, or None off the map."""
+    pygame.draw.rect(surface, style.PANEL, rect)
+    pygame.draw.rect(surface, style.PANEL_EDGE, rect, 1)
+    title = f"Cross-section: {region_name}" if region_name else "Cross-section: off the map"
+    style.text(surface, title, (rect.left + 8, rect.top + 6), 20, style.INK, True)
+    body = pygame.Rect(rect.left + 8, rect.top + 28, rect.width - 16, rect.height - 36)
+    if skin is None:
+        style.text(surface, "Move the cursor over the map.", body.topleft, 18, style.MUTED)
+        return
+    epi, derm, fat = skin
+    deepest = max(epi + derm + fat + 1.5, depth_mm + 1.0, *(b.depth_mm + 1.0 for b in beneath[:2]), 3.0)
+    deepest = min(deepest, 30.0)
+    scale_y = body.height / deepest
+    x_label = body.right - 112
+    top = body.top
+    layers = (("epidermis", epi), ("dermis", derm), ("subcutaneous fat", fat), ("below", deepest - epi - derm - fat))
+    y = float(top)
+    for (name, thick), colour in zip(layers, style.LAYER_COLOURS.values()):
+        h = max(0.0, thick) * scale_y
+        pygame.draw.rect(surface, colour, pygame.Rect(body.left, round(y), body.width, max(1, round(h + 0.5))))
+        if name != "below":
+            label = f"{name} {thick:.2f} mm"
+        else:
+            label = "muscle / fascia"
+        if h >= 12:
+            style.text(surface, label, (x_label, y + h / 2), 16, style.INK, anchor="midleft")
+        y += h
+    pygame.draw.line(surface, style.INK, (body.left, top), (body.right, top), 2)
+    # depth ruler
+    for mm in range(0, int(deepest) + 1):
+        yy = top + mm * scale_y
+        pygame.draw.line(surface, style.MUTED, (body.left, yy), (body.left + (8 if mm % 5 == 0 else 4), yy), 1)
+        if mm % 2 == 0 and mm:
+            style.text(surface, f"{mm}", (body.left + 10, yy), 14, style.MUTED, anchor="midleft")
+    # structures beneath
+    for b in beneath:
+        yy = top + b.depth_mm * scale_y
+        if yy > body.bottom:
+            continue
+        c = style.SEVERITY[b.severity]
+        cx = body.centerx - 30
+        pygame.draw.circle(surface, c, (cx, yy + 5), 6)
+        style.dashed(surface, c, (body.left + 30, yy), (body.right - 120, yy), 5, 1)
+        style.text(surface, f"{b.name} {b.depth_mm:.1f} mm", (cx + 10, yy + 8), 15, c, anchor="topleft")
+    # the needle: enters at the surface and reaches depth_mm at the set angle (depth = sin(angle) x length)
+    a = math.radians(max(1.0, min(90.0, angle_deg)))
+    tip = (body.centerx - 30, top + depth_mm * scale_y)
+    length_px = depth_mm * scale_y / math.sin(a) if depth_mm > 0 else 0
+    # horizontal run on screen uses the same mm scale as the vertical
+    dx = math.cos(a) * length_px
+    entry = (tip[0] - dx, top)
+    shaft_end = (tip[0] - math.cos(a) * (length_px + 60), top - math.sin(a) * 60)
+    pygame.draw.line(surface, (120, 124, 130), shaft_end, entry, 3)
+    pygame.draw.line(surface, (60, 64, 70), entry, tip, 3)
+    pygame.draw.circle(surface, (200, 30, 45) if advancing else style.ACCENT, tip, 4)
+    if target_depth_mm is not None:
+        yy = top + target_depth_mm * scale_y
+        style.dashed(surface, style.ACCENT, (body.left + 30, yy), (body.right - 120, yy), 3, 1)
+    style.text(surface, f"tip {depth_mm:.2f} mm at {angle_deg:.0f} deg", (body.left + 30, body.bottom - 4), 18,
+               style.INK, True, anchor="bottomleft")
