@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--mode", choices=("practice", "exam"), help="override the scenario's mode")
     r.add_argument("--trainee", metavar="NAME", help="the trainee's name, kept in the attempt record")
     r.add_argument("--replay", metavar="LOG.csv", help="play an injection log through the window, submit and exit")
-    r.add_argument("--screenshot", metavar="OUT.png", help="with --replay: save a picture of the summary")
+    r.add_argument("--screenshot", metavar="OUT.png", help="save a picture of the summary when the attempt is submitted")
     r.add_argument("--save", metavar="ATTEMPT.json", help="where to save the attempt (default: the user data folder)")
     r.add_argument("--screening", metavar="DECISION[:REASON]",
                    help="with --replay: the screening decision, e.g. no-go:pregnancy")

@@ -64,7 +64,7 @@ class App:
         pygame.key.set_repeat(350, 40)
         self.manager = pygame_gui.UIManager(size, str(assets_dir() / "ui_theme.json"))
         self.manager.preload_fonts([{"name": "noto_sans", "point_size": 15, "style": style_, "antialiased": "1"}
-                                    for style_ in ("regular", "bold", "italic")])
+                                    for style_ in ("bold", "italic")])
         self.library = load_library()
         self.config = load_config()
         self.clock = pygame.time.Clock()

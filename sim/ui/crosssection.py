@@ -46,12 +46,21 @@ def draw(surface: pygame.Surface, rect: pygame.Rect, region_name: str | None, sk
     if skin is None:
         style.text(surface, "Move the cursor over the map.", body.topleft, 18, style.MUTED)
         return
+    clip = surface.get_clip()
+    surface.set_clip(rect)
+    try:
+        _draw_body(surface, body, skin, depth_mm, angle_deg, beneath, advancing, target_depth_mm)
+    finally:
+        surface.set_clip(clip)
+
+
+def _draw_body(surface, body, skin, depth_mm, angle_deg, beneath, advancing, target_depth_mm) -> None:
     epi, derm, fat = skin
     deepest = max(epi + derm + fat + 1.5, depth_mm + 1.0, *(b.depth_mm + 1.0 for b in beneath[:2]), 3.0)
     deepest = min(deepest, 30.0)
-    scale_y = body.height / deepest
-    x_label = body.right - 112
-    top = body.top
+    air = 22  # room above the skin for the needle's shaft
+    scale_y = (body.height - air) / deepest
+    top = body.top + air
     layers = (("epidermis", epi), ("dermis", derm), ("subcutaneous fat", fat), ("below", deepest - epi - derm - fat))
     y = float(top)
     for (name, thick), colour in zip(layers, style.LAYER_COLOURS.values()):
@@ -61,8 +70,8 @@ def draw(surface: pygame.Surface, rect: pygame.Rect, region_name: str | None, sk
             label = f"{name} {thick:.2f} mm"
         else:
             label = "muscle / fascia"
-        if h >= 12:
-            style.text(surface, label, (x_label, y + h / 2), 16, style.INK, anchor="midleft")
+        if h >= 14:
+            style.text(surface, label, (body.right - 6, y + 2), 16, style.INK, anchor="topright")
         y += h
     pygame.draw.line(surface, style.INK, (body.left, top), (body.right, top), 2)
     # depth ruler
@@ -77,23 +86,26 @@ def draw(surface: pygame.Surface, rect: pygame.Rect, region_name: str | None, sk
         if yy > body.bottom:
             continue
         c = style.SEVERITY[b.severity]
-        cx = body.centerx - 30
+        cx = body.left + body.width // 3
         pygame.draw.circle(surface, c, (cx, yy + 5), 6)
-        style.dashed(surface, c, (body.left + 30, yy), (body.right - 120, yy), 5, 1)
-        style.text(surface, f"{b.name} {b.depth_mm:.1f} mm", (cx + 10, yy + 8), 15, c, anchor="topleft")
+        style.dashed(surface, c, (body.left + 30, yy), (body.right - 6, yy), 5, 1)
+        label = style.font(15).render(f"{b.name}, {b.depth_mm:.1f} mm deep", True, c)
+        box = label.get_rect(topleft=(body.left + 30, yy + 3))
+        pygame.draw.rect(surface, (255, 255, 255), box.inflate(6, 2))
+        surface.blit(label, box)
     # the needle: enters at the surface and reaches depth_mm at the set angle (depth = sin(angle) x length)
     a = math.radians(max(1.0, min(90.0, angle_deg)))
-    tip = (body.centerx - 30, top + depth_mm * scale_y)
+    tip = (body.left + body.width // 3, top + depth_mm * scale_y)
     length_px = depth_mm * scale_y / math.sin(a) if depth_mm > 0 else 0
     # horizontal run on screen uses the same mm scale as the vertical
     dx = math.cos(a) * length_px
     entry = (tip[0] - dx, top)
-    shaft_end = (tip[0] - math.cos(a) * (length_px + 60), top - math.sin(a) * 60)
+    shaft_end = (entry[0] - math.cos(a) * air / math.sin(a), top - air)
     pygame.draw.line(surface, (120, 124, 130), shaft_end, entry, 3)
     pygame.draw.line(surface, (60, 64, 70), entry, tip, 3)
     pygame.draw.circle(surface, (200, 30, 45) if advancing else style.ACCENT, tip, 4)
     if target_depth_mm is not None:
         yy = top + target_depth_mm * scale_y
-        style.dashed(surface, style.ACCENT, (body.left + 30, yy), (body.right - 120, yy), 3, 1)
-    style.text(surface, f"tip {depth_mm:.2f} mm at {angle_deg:.0f} deg", (body.left + 30, body.bottom - 4), 18,
-               style.INK, True, anchor="bottomleft")
+        style.dashed(surface, style.ACCENT, (body.left + 30, yy), (body.right - 6, yy), 3, 1)
+    style.text(surface, f"tip {depth_mm:.2f} mm at {angle_deg:.0f} deg", (body.right - 6, body.top), 18,
+               style.INK, True, anchor="topright")

@@ -959,7 +959,7 @@ class SummaryScreen(Screen):
         app.last_saved = self.saved
         self.view = MapView(attempt.scenario, pygame.Rect(0, 0, 100, 100))
         self.view.show_danger = True
-        self._shot_pending = bool(opts.replay)
+        self._shot_pending = bool(opts.replay or opts.screenshot)
 
     def layout(self, size) -> None:
         w, h = size
@@ -1062,7 +1062,8 @@ class SummaryScreen(Screen):
             self._shot_pending = False
             if self.app.options.screenshot:
                 self.app.screenshot(self.app.options.screenshot)
-            self.app.quit(0)
+            if self.app.options.replay:
+                self.app.quit(0)
 
 
 def _tag(verdict: str) -> str:

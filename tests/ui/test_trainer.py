@@ -1,0 +1,236 @@
+"""Whole trainer sessions, headless: picker -> briefing -> workspace (set, hand and gun mode) -> summary."""
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pygame
+import pytest
+
+from sim.cli import main
+from sim.ui import screens, style
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def to_workspace(make_app, scenario="face-free", **kw):
+    d = make_app(scenario=scenario, **kw)
+    assert isinstance(d.screen, screens.BriefingScreen)
+    d.key(pygame.K_RETURN)
+    assert isinstance(d.screen, screens.WorkspaceScreen)
+    return d
+
+
+def test_picker_briefing_workspace_summary(make_app, tmp_path):
+    d = make_app()
+    assert isinstance(d.screen, screens.PickerScreen)
+    assert d.screen.current.id == "face-free"  # the default scenario is ready
+    titles = [it.text for it in d.screen.items if it.kind == "header"]
+    assert titles[0].startswith("Face") and any(t.startswith("Scalp") for t in titles)
+    d.key(pygame.K_RETURN)
+    assert isinstance(d.screen, screens.BriefingScreen) and d.screen.scenario.id == "face-free"
+    d.key(pygame.K_RETURN)
+    ws = d.screen
+    assert isinstance(ws, screens.WorkspaceScreen)
+    d.click_mm((0, 45))
+    (rec,) = ws.attempt.records
+    assert abs(rec["x_mm"]) < 0.5 and abs(rec["y_mm"] - 45) < 0.5
+    assert rec["depth_mm"] == 0.5 and rec["technique"] == "superficial-nappage" and rec["device"] == "hand"
+    # practice: the mark is drawn at once in the colour of its verdict (ok: green)
+    d.move((5, 300))
+    assert d.pixel(d.px((rec["x_mm"], rec["y_mm"]))) == style.VERDICT["ok"]
+    d.key(pygame.K_RETURN, pygame.KMOD_CTRL)
+    summary = d.screen
+    assert isinstance(summary, screens.SummaryScreen)
+    saved = json.loads((tmp_path / "attempt.json").read_text())
+    assert saved["report"]["score"] == summary.report["score"] and len(saved["injections"]) == 1
+
+
+def test_set_mode_settings_from_keys(make_app):
+    d = to_workspace(make_app)
+    ws = d.screen
+    d.key(pygame.K_2)  # median nappage
+    assert ws.needle.technique == "median-nappage" and ws.needle.depth_mm == 1.5
+    d.key(pygame.K_UP)
+    d.key(pygame.K_UP, pygame.KMOD_SHIFT)
+    d.key(pygame.K_LEFT)
+    d.key(pygame.K_RIGHTBRACKET)
+    d.key(pygame.K_b)
+    assert ws.needle.depth_mm == pytest.approx(2.6) and ws.needle.angle_deg == 40
+    assert ws.needle.volume_ml == pytest.approx(0.021) and ws.needle.bevel == "down"
+    d.click_mm((0, 50))
+    rec = ws.attempt.records[0]
+    assert (rec["depth_mm"], rec["angle_deg"], rec["volume_ml"], rec["bevel"]) == (2.6, 40, 0.021, "down")
+    findings = {f.rule for f in ws.attempt.evaluation.findings(0)}
+    assert {"depth", "bevel"} <= findings
+
+
+def test_hand_mode_depth_comes_from_holding(make_app):
+    d = to_workspace(make_app)
+    ws = d.screen
+    d.key(pygame.K_m)
+    assert ws.needle.control == "hand"
+    pos = d.px((0, 45))
+    d.down(pos)
+    d.frames(44)  # the press frame + 44 more: 45 frames of 1/60 s at 2 mm/s
+    assert ws.pressing and ws.press_depth == pytest.approx(1.5, abs=0.05)
+    d.up(pos)
+    (rec,) = ws.attempt.records
+    assert rec["depth_mm"] == pytest.approx(1.5, abs=0.05)
+
+
+def test_gun_mode_fires_at_its_rate_and_is_refused_around_the_eyes(make_app):
+    d = to_workspace(make_app)
+    ws = d.screen
+    d.key(pygame.K_g)
+    assert ws.needle.device == "gun"
+    pos = d.px((0, 45))
+    d.down(pos)
+    d.frames(59)  # one second in all: 350 per minute -> at t = 0, 0.171, ... 0.857 s
+    d.up(pos)
+    assert len(ws.attempt) == 6
+    assert all(r["device"] == "gun" and r["depth_mm"] == 0.5 for r in ws.attempt.records)
+    lid = d.px((32, 9))
+    d.down(lid)
+    d.frames(30)
+    d.up(lid)
+    assert len(ws.attempt) == 6 and "mesoinjector" in ws.toast[0]
+
+
+def test_undo_and_danger_overlay_in_practice(make_app):
+    d = to_workspace(make_app)
+    ws = d.screen
+    d.click_mm((0, 45))
+    d.click_mm((5, 45))
+    d.key(pygame.K_z, pygame.KMOD_CTRL)
+    assert len(ws.attempt) == 1
+    probe = d.px((17, 40))  # on the left supratrochlear artery
+    d.move((5, 300))
+    before = d.pixel(probe)
+    d.key(pygame.K_v)
+    assert ws.view.show_danger and d.pixel(probe) != before
+
+
+def test_exam_mode_is_neutral_and_has_no_undo(make_app):
+    d = to_workspace(make_app, mode="exam")
+    ws = d.screen
+    assert ws.exam and ws.b_undo is None and ws.b_danger is None
+    d.click_mm((17, 30))
+    d.key(pygame.K_UP, pygame.KMOD_SHIFT)
+    d.key(pygame.K_UP, pygame.KMOD_SHIFT)
+    d.key(pygame.K_UP, pygame.KMOD_SHIFT)
+    d.key(pygame.K_UP, pygame.KMOD_SHIFT)
+    d.click_mm((17, 30.5))  # 4.5 mm deep over the artery: critical, but not shown
+    d.key(pygame.K_z, pygame.KMOD_CTRL)
+    d.key(pygame.K_v)
+    assert len(ws.attempt) == 2 and not ws.view.show_danger
+    d.move((5, 300))
+    assert d.pixel(d.px((ws.attempt.records[1]["x_mm"], ws.attempt.records[1]["y_mm"]))) == style.NEUTRAL_MARK
+    d.press(ws.b_submit)
+    assert isinstance(d.screen, screens.SummaryScreen)
+    assert d.screen.report["critical_findings"] >= 1 and not d.screen.report["passed"]
+
+
+def test_screening_decision_is_scored(make_app, tmp_path):
+    path = tmp_path / "case.yaml"
+    path.write_text(textwrap.dedent("""\
+        id: pregnant-case
+        title: Screening
+        objective: Decide.
+        map: face
+        techniques: [superficial-nappage]
+        product: {name: cocktail, form: liquid}
+        devices: [hand]
+        mode: practice
+        pass_mark: 80
+        patient:
+          name: A. Patient
+          age_years: 31
+          complaint: fine lines
+          history: [pregnant, 20 weeks]
+          screening: {expected: no-go, reasons: [pregnancy], explanation: Pregnancy., source: seed 000}
+        """))
+    d = make_app(scenario=str(path))
+    b = d.screen
+    assert not b.b_start.is_enabled
+    d.press(b.decision_buttons["no-go"])
+    b.reason = "pregnancy"
+    d.press(d.screen.b_start)
+    s = d.screen
+    assert isinstance(s, screens.SummaryScreen)
+    assert s.attempt.evaluation.attempt_verdicts["screening"] == 0 and s.report["passed"]
+
+
+def test_window_resize_relayouts(make_app):
+    d = to_workspace(make_app)
+    pygame.display.set_mode((1600, 900), pygame.RESIZABLE)
+    pygame.event.post(pygame.event.Event(pygame.VIDEORESIZE, size=(1600, 900), w=1600, h=900))
+    d.frames(2)
+    ws = d.screen
+    assert ws.view.rect.width == 1600 - screens.SIDE and ws.side.right == 1600
+
+
+def test_replay_scores_as_mesosim_score(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    log = tmp_path / "a.csv"
+    log.write_text("x_mm,y_mm,depth_mm,angle_deg,volume_ml,technique,t_s,bevel,device\n"
+                   "0,40,0.5,45,0.01,superficial-nappage,1,up,hand\n"
+                   "4,40,0.5,45,0.01,superficial-nappage,2,down,hand\n"
+                   "17,30,4.0,45,0.01,medium-papule,3,up,hand\n"
+                   "32,9,1.5,10,0.003,micro-papule,5,up,hand\n")
+    out, shot = tmp_path / "att.json", tmp_path / "summary.png"
+    assert main(["run", "face-free", "--replay", str(log), "--save", str(out), "--screenshot", str(shot)]) == 0
+    capsys.readouterr()
+    assert main(["score", "face-free", str(log)]) == 0
+    scored = json.loads(capsys.readouterr().out)
+    record = json.loads(out.read_text())
+    assert record["report"] == scored
+    img = pygame.image.load(str(shot))
+    assert img.get_size() == (1280, 800)
+    colours = {tuple(img.get_at((x, y)))[:3] for x in range(0, 1280, 16) for y in range(0, 800, 16)}
+    assert len(colours) > 20  # a drawn summary, not a blank window
+
+
+def test_no_display_is_one_clear_sentence(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SDL_VIDEODRIVER": "x11"}
+    r = subprocess.run([sys.executable, "-m", "sim", "run", "face-free"], capture_output=True, text=True, env=env,
+                       cwd=ROOT, timeout=60)
+    assert r.returncode == 1
+    assert r.stderr.startswith("mesosim: no display is available") and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_run_with_bad_scenario_exits_2_before_any_window(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\n")
+    assert main(["run", str(bad)]) == 2
+    assert f"{bad}:" in capsys.readouterr().err
+
+
+def test_scalp_workspace_draws_partings_and_targets(make_app, tmp_path):
+    path = tmp_path / "scalp.yaml"
+    path.write_text(textwrap.dedent("""\
+        id: scalp-parting
+        title: Partings
+        objective: Inject along the partings.
+        map: scalp
+        techniques: [scalp-microinjection]
+        targets: [{region: midscalp}]
+        product: {name: hair cocktail, form: liquid}
+        devices: [hand]
+        mode: practice
+        pass_mark: 80
+        partings:
+          - {name: first, points_mm: [[10, 60], [10, 0]]}
+        """))
+    d = make_app(scenario=str(path))
+    d.key(pygame.K_RETURN)
+    ws = d.screen
+    d.move((5, 300))
+    assert d.pixel(d.px((10, 30))) == style.SKIN  # the parting line shows the skin through the hair
+    d.click_mm((10, 30))
+    assert ws.attempt.evaluation.region[0] == ws.scenario.atlas.region_ids().index("midscalp")
+    assert ws.attempt.evaluation.measures["coverage"] > 0
