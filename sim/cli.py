@@ -63,6 +63,11 @@ def _report_problems(problems: list[Problem]) -> int:
 
 def cmd_validate(args) -> int:
     from sim.core.scenario import load_scenario_file, scenario_files
+    from sim.core.scoring.config import load_config
+    from sim.core.solutions import check_solutions
+    from sim.core.techniques import load_library
+
+    library, config = load_library(), load_config()
 
     problems: list[Problem] = []
     checked = 0
@@ -80,7 +85,8 @@ def cmd_validate(args) -> int:
         for f in files:
             checked += 1
             try:
-                load_scenario_file(f)
+                scn = load_scenario_file(f, library)
+                problems.extend(check_solutions(scn, library, config))
             except InputError as exc:
                 problems.extend(exc.problems)
     if problems:

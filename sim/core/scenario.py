@@ -120,6 +120,27 @@ class Screening(FileModel):
     source: str
 
 
+class SolutionRef(FileModel):
+    """An injection log (contract.md) that solves the exercise, path relative to the scenario file."""
+
+    log: str = Field(min_length=1)
+    screening: str | None = Field(default=None, pattern=r"^(go|postpone|no-go)(:[a-z0-9-]+)?$")
+    """The screening answer that goes with it, DECISION[:REASON] (e.g. "no-go:pregnancy")."""
+
+
+class FlawedRef(SolutionRef):
+    fails_on: str
+    """The criterion this flawed solution must fail on (a rule id such as depth, danger, coverage)."""
+
+
+class Solutions(FileModel):
+    """A model answer that must pass with at least 90, and flawed answers that must fail for their reason.
+    `mesosim validate` scores them."""
+
+    reference: SolutionRef
+    flawed: list[FlawedRef] = []
+
+
 class Patient(FileModel):
     name: str
     age_years: int = Field(ge=0, le=120)
@@ -162,6 +183,7 @@ class Scenario(FileModel):
     no_go: list[NoGoSpot] = []
     partings: list[Parting] = []
     """Parting lines drawn on the map (scalp exercises)."""
+    solutions: Solutions | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -222,6 +244,16 @@ def check_references(doc: Document, scn: Scenario, library: Library) -> list[Pro
                 problems.append(doc.problem(("partings", i, "points_mm", j),
                                             f"point ({x:g}, {y:g}) is off the {scn.map} map"))
     rule_ids = RULES
+    if scn.solutions is not None:
+        refs = [(("solutions", "reference", "log"), scn.solutions.reference.log)]
+        for i, flawed in enumerate(scn.solutions.flawed):
+            refs.append((("solutions", "flawed", i, "log"), flawed.log))
+            if flawed.fails_on not in rule_ids:
+                problems.append(doc.problem(("solutions", "flawed", i, "fails_on"), f'unknown criterion '
+                                            f'"{flawed.fails_on}"' + suggest(flawed.fails_on, rule_ids)))
+        for where, rel in refs:
+            if not (Path(doc.file).parent / rel).is_file():
+                problems.append(doc.problem(where, f'no such injection log "{rel}" beside the scenario file'))
     for key in scn.weights:
         if key not in rule_ids:
             problems.append(doc.problem(("weights", key), f'unknown criterion "{key}"' + suggest(key, rule_ids)
