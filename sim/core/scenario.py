@@ -120,6 +120,15 @@ class Screening(FileModel):
     source: str
 
 
+class Indication(FileModel):
+    """For "choose the technique" exercises: every technique of `techniques` may be chosen, but only these are
+    right for the case; any other is a technique finding with this explanation."""
+
+    techniques: list[str] = Field(min_length=1)
+    explanation: str
+    source: str
+
+
 class SolutionRef(FileModel):
     """An injection log (contract.md) that solves the exercise, path relative to the scenario file."""
 
@@ -183,6 +192,7 @@ class Scenario(FileModel):
     no_go: list[NoGoSpot] = []
     partings: list[Parting] = []
     """Parting lines drawn on the map (scalp exercises)."""
+    indication: Indication | None = None
     solutions: Solutions | None = None
 
 
@@ -243,6 +253,12 @@ def check_references(doc: Document, scn: Scenario, library: Library) -> list[Pro
             if not (x0 <= x <= x1 and y0 <= y <= y1):
                 problems.append(doc.problem(("partings", i, "points_mm", j),
                                             f"point ({x:g}, {y:g}) is off the {scn.map} map"))
+    if scn.indication is not None:
+        offered = library.ids if scn.techniques == "all" else scn.techniques
+        for i, tid in enumerate(scn.indication.techniques):
+            if tid not in offered:
+                problems.append(doc.problem(("indication", "techniques", i), f'"{tid}" is not one of the '
+                                            "exercise's techniques" + suggest(tid, list(offered))))
     rule_ids = RULES
     if scn.solutions is not None:
         refs = [(("solutions", "reference", "log"), scn.solutions.reference.log)]

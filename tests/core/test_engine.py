@@ -343,3 +343,17 @@ def test_report_is_deterministic_and_follows_the_contract(free, library, config)
     for f in a["injections"][1]["findings"]:
         assert set(f) >= {"rule", "verdict", "message", "source"}
     assert a["attempt_findings"] == []
+
+
+def test_indicated_technique(tmp_path, library, config):
+    extra = """\
+    indication:
+      techniques: [median-nappage]
+      explanation: Pigmentation is treated with median nappage.
+      source: seed 004
+    """
+    scn = scenario(tmp_path, extra)
+    ev = run(scn, inj(library, (0, 45, 1.5, 45, 0.02, MN), (0, 55, 0.5, 45, 0.01, SN)), library, config)
+    assert ev.rules["technique"].verdict.tolist() == [0, 2]
+    (f,) = [f for f in ev.findings(1) if f.rule == "technique"]
+    assert "Median nappage is" in f.message and f.source == "seed 004"

@@ -57,6 +57,7 @@ class VerdictCfg(FileModel):
     off_map: FindingVerdict
     technique_not_allowed: FindingVerdict
     technique_wrong_map: FindingVerdict
+    technique_not_indicated: FindingVerdict
     product_not_allowed: FindingVerdict
     device_not_allowed: FindingVerdict
     device_refused_region: FindingVerdict

@@ -316,8 +316,13 @@ def _rule_technique(ctx: _Ctx) -> RuleResult:
     k = ctx.inj.technique
     not_allowed = ~allowed[k] if len(k) else np.zeros(0, dtype=bool)
     wrong_map = ~on_map[k] if len(k) else np.zeros(0, dtype=bool)
-    verdict = np.maximum(np.where(not_allowed, ctx.verdict_name("technique_not_allowed"), OK),
-                         np.where(wrong_map, ctx.verdict_name("technique_wrong_map"), OK)).astype(np.int8)
+    indication = ctx.scenario.spec.indication
+    indicated = np.asarray([indication is None or tid in indication.techniques for tid in t.ids], dtype=bool)
+    not_indicated = (~indicated[k] & ~not_allowed) if len(k) else np.zeros(0, dtype=bool)
+    verdict = np.maximum.reduce([np.where(not_allowed, ctx.verdict_name("technique_not_allowed"), OK),
+                                 np.where(wrong_map, ctx.verdict_name("technique_wrong_map"), OK),
+                                 np.where(not_indicated, ctx.verdict_name("technique_not_indicated"), OK)]
+                                ).astype(np.int8)
     names = [ctx.library.get(x).name for x in ctx.scenario.technique_ids]
 
     def explain(i: int) -> list[Finding]:
@@ -327,6 +332,12 @@ def _rule_technique(ctx: _Ctx) -> RuleResult:
             out.append(Finding("technique", VERDICTS[ctx.verdict_name("technique_not_allowed")],
                                ctx.text("technique", "not_allowed", technique=tech.name, expected=" or ".join(names)),
                                f"scenario {ctx.scenario.id}", tech.id, " or ".join(ctx.scenario.technique_ids)))
+        if not_indicated[i]:
+            right = " or ".join(ctx.library.get(x).name for x in indication.techniques)
+            out.append(Finding("technique", VERDICTS[ctx.verdict_name("technique_not_indicated")],
+                               ctx.text("technique", "not_indicated", technique=tech.name, expected=right,
+                                        explanation=indication.explanation),
+                               indication.source, tech.id, " or ".join(indication.techniques)))
         if wrong_map[i]:
             out.append(Finding("technique", VERDICTS[ctx.verdict_name("technique_wrong_map")],
                                ctx.text("technique", "wrong_map", technique=tech.name, map=ctx.atlas.map),
