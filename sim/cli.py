@@ -42,6 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--screening", metavar="DECISION[:REASON]",
                     help="the screening decision (go, postpone or no-go) and its reason id, e.g. no-go:pregnancy")
 
+    n = sub.add_parser("new", help="write a commented scenario template that validates as it is")
+    n.add_argument("--map", choices=("face", "scalp"), required=True)
+    n.add_argument("--technique", metavar="ID", required=True, help="a technique id (mesosim techniques)")
+    n.add_argument("-o", "--output", metavar="FILE", required=True)
+    n.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+
+    pv = sub.add_parser("preview", help="draw a scenario's map, targets, no-go spots and danger structures to a PNG")
+    pv.add_argument("scenario", metavar="SCENARIO")
+    pv.add_argument("-o", "--output", metavar="PNG", required=True)
+    pv.add_argument("--size", metavar="WxH", default="1200x900")
+    pv.add_argument("--no-danger", action="store_true", help="leave the danger structures out (as in an exam)")
+
     r = sub.add_parser("run", help="open the trainer (the scenario picker, or straight to SCENARIO)")
     r.add_argument("scenario", metavar="SCENARIO", nargs="?", default=None,
                    help="a scenario file or the id of a shipped scenario; without it the picker opens")
@@ -204,7 +216,51 @@ def cmd_run(args) -> int:
         return 1
 
 
-COMMANDS = {"validate": cmd_validate, "techniques": cmd_techniques, "schema": cmd_schema, "score": cmd_score,
+def cmd_new(args) -> int:
+    import os
+
+    from sim.core.paths import assets_dir
+    from sim.core.template import render_template
+    from sim.core.techniques import load_library
+
+    out = Path(args.output)
+    if out.exists() and not args.force:
+        return _report_problems([Problem(str(out), 0, 0, "", "the file exists; choose another name or add --force")])
+    schema = os.path.relpath(assets_dir() / "schema" / "scenario.schema.json", out.resolve().parent)
+    text = render_template(args.map, args.technique, out.stem, load_library(), Path(schema).as_posix())
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        return _report_problems([Problem(str(out), 0, 0, "", f"cannot write: {exc.strerror or exc}")])
+    print(f"wrote {out}; check it with: mesosim validate {out}")
+    return EXIT_OK
+
+
+def cmd_preview(args) -> int:
+    import os
+    import re
+
+    from sim.core.scenario import load_scenario
+
+    m = re.fullmatch(r"(\d{3,5})x(\d{3,5})", args.size)
+    if not m:
+        return _report_problems([Problem("--size", 0, 0, "", f'"{args.size}" is not WIDTHxHEIGHT, e.g. 1200x900')])
+    scenario = load_scenario(args.scenario)
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    from sim.ui.preview import save_preview
+
+    try:
+        out = save_preview(scenario, args.output, (int(m[1]), int(m[2])), not args.no_danger)
+    except Exception as exc:  # pygame.error on an unwritable path or format
+        if isinstance(exc, (OSError,)) or type(exc).__name__ == "error":
+            return _report_problems([Problem(args.output, 0, 0, "", f"cannot write the picture: {exc}")])
+        raise
+    print(f"wrote {out}")
+    return EXIT_OK
+
+
+COMMANDS = {"new": cmd_new, "preview": cmd_preview, "validate": cmd_validate, "techniques": cmd_techniques, "schema": cmd_schema, "score": cmd_score,
             "run": cmd_run}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal, Union
@@ -140,6 +141,16 @@ class EllipseShape(FileModel):
 Shape = Annotated[Union[PolylineShape, PointShape, PolygonShape, EllipseShape], Field(discriminator="kind")]
 
 
+class Variation(FileModel):
+    """How far this structure may lie from its drawn position in a seeded anatomical variant (published ranges)."""
+
+    lateral_mm: float = Field(ge=0, le=15)
+    """The whole path (or point) moves by up to this distance in a random direction [mm]."""
+    depth_factor: tuple[Annotated[float, Field(gt=0.2, le=3)], Annotated[float, Field(gt=0.2, le=3)]] = (1.0, 1.0)
+    """Depths are multiplied by a factor drawn between these two."""
+    source: str
+
+
 class DangerStructure(FileModel):
     id: Slug
     name: str
@@ -158,6 +169,8 @@ class DangerStructure(FileModel):
     source: str
     evidence: Evidence
     note: str = ""
+    variation: Variation | None = None
+    """Range of positions and depths for seeded anatomical variants; none keeps it where it is drawn."""
 
     @model_validator(mode="after")
     def _per_point_lengths(self):
@@ -274,6 +287,8 @@ class Atlas:
     variants: tuple[str, ...] = ()
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    seed: int | None = None
+    """The anatomical-variation seed this atlas was built with (None: the drawn anatomy)."""
 
     def region_ids(self) -> list[str]:
         return [r.id for r in self.regions]
@@ -437,7 +452,16 @@ def _per_point(value, n: int) -> np.ndarray:
     return np.asarray(value if isinstance(value, list) else [value] * n, dtype=np.float64)
 
 
-def _compile_structure(s: DangerStructure, scale: float) -> list[Structure]:
+def _vary(sid: str, seed: int, points: np.ndarray, depth: np.ndarray, v: Variation, scale: float):
+    """A seeded, per-structure (and per-side) displacement and depth factor within the structure's ranges."""
+    rng = np.random.default_rng([seed, zlib.crc32(sid.encode())])
+    angle, radius = rng.uniform(0, 2 * np.pi), v.lateral_mm * scale * np.sqrt(rng.uniform())
+    lo, hi = sorted(v.depth_factor)
+    factor = rng.uniform(lo, hi)
+    return points + radius * np.array([np.cos(angle), np.sin(angle)]), depth * factor
+
+
+def _compile_structure(s: DangerStructure, scale: float, seed: int | None = None) -> list[Structure]:
     shape = s.shape
     area = None
     if isinstance(shape, PolylineShape):
@@ -457,7 +481,11 @@ def _compile_structure(s: DangerStructure, scale: float) -> list[Structure]:
     pts = pts * scale
     margin = margin * scale
     out = []
+    base_depth = depth
     for sid, _side, p in _sides(s.id, s.paired, pts):
+        depth = base_depth
+        if seed is not None and s.variation is not None:
+            p, depth = _vary(sid, seed, p, base_depth, s.variation, scale)
         if area:
             a, b = p, np.roll(p, -1, axis=0)
             da, db, ma, mb = depth, np.roll(depth, -1), margin, np.roll(margin, -1)
@@ -475,8 +503,10 @@ def _compile_structure(s: DangerStructure, scale: float) -> list[Structure]:
 
 
 @functools.lru_cache(maxsize=16)
-def load_atlas(map_id: str, variant: str | None = None) -> Atlas:
-    """The atlas of `map_id` ('face' or 'scalp') in `variant` (default: the canonical one)."""
+def load_atlas(map_id: str, variant: str | None = None, seed: int | None = None) -> Atlas:
+    """The atlas of `map_id` ('face' or 'scalp') in `variant` (default: the canonical one). With a seed, danger
+    structures that declare a variation move and change depth within their ranges, the same way for the same
+    seed on every machine."""
     if map_id not in MAPS:
         raise InputError.one(str(atlas_dir(map_id)), f'unknown map "{map_id}"; maps are {", ".join(MAPS)}')
     src = load_source(map_id)
@@ -514,7 +544,7 @@ def load_atlas(map_id: str, variant: str | None = None) -> Atlas:
 
     structures: list[Structure] = []
     for s in src.danger:
-        structures.extend(_compile_structure(s, scale))
+        structures.extend(_compile_structure(s, scale, seed))
 
     drawing = []
     for d in src.drawing:
@@ -525,4 +555,4 @@ def load_atlas(map_id: str, variant: str | None = None) -> Atlas:
     return Atlas(map_id, variant, meta.variants[variant].label, meta.name, meta.view,
                  (x0 * scale, y0 * scale, x1 * scale, y1 * scale), meta.snap_mm, tuple(regions), tuple(structures),
                  landmarks, tuple(drawing), src.digest, tuple(meta.variants),
-                 {k: tuple(v) for k, v in groups.items()}, {k: tuple(v) for k, v in tags.items()})
+                 {k: tuple(v) for k, v in groups.items()}, {k: tuple(v) for k, v in tags.items()}, seed)

@@ -120,6 +120,13 @@ class Screening(FileModel):
     source: str
 
 
+class AnatomyVariation(FileModel):
+    """Ask for a seeded anatomical variant: vessels and nerves move and change depth within their published
+    ranges (assets/atlas/*/danger.yaml, `variation`), so that trainees learn the zone rather than one drawing."""
+
+    seed: int = Field(ge=0, le=2**31 - 1)
+
+
 class Indication(FileModel):
     """For "choose the technique" exercises: every technique of `techniques` may be chosen, but only these are
     right for the case; any other is a technique finding with this explanation."""
@@ -173,6 +180,7 @@ class Scenario(FileModel):
     map: Literal["face", "scalp"]
     variant: Slug | None = None
     """Atlas variant (e.g. "female"); the canonical one when left out."""
+    variation: AnatomyVariation | None = None
     techniques: Literal["all"] | Annotated[list[str], Field(min_length=1)]
     """Technique ids the trainee may use, or "all"."""
     targets: list[Target] = []
@@ -302,7 +310,7 @@ def load_scenario_file(path: Path | str, library: Library | None = None) -> Load
     problems = check_references(doc, scn, library)
     if problems:
         raise InputError(problems)
-    atlas = load_atlas(scn.map, scn.variant)
+    atlas = load_atlas(scn.map, scn.variant, scn.variation.seed if scn.variation else None)
     if scn.techniques == "all":
         tids = tuple(library.ids)
     else:

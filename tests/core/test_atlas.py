@@ -189,3 +189,26 @@ def test_docs_name_every_area_and_structure(map_id):
     names |= {d.id for d in load_source(map_id).danger if map_id == "face"}
     missing = sorted(n for n in names if f"`{n}`" not in text)
     assert not missing
+
+
+def test_seeded_variation_moves_structures_within_their_ranges():
+    base = {s.id: s for s in load_atlas("face").structures}
+    a = {s.id: s for s in load_atlas("face", None, 7).structures}
+    b = {s.id: s for s in load_atlas("face", None, 7).structures}
+    c = {s.id: s for s in load_atlas("face", None, 8).structures}
+    src = {d.id: d for d in load_source("face").danger}
+    moved = 0
+    for sid, s in base.items():
+        v = src[sid.removesuffix("-left").removesuffix("-right")].variation
+        shift = a[sid].points - s.points
+        assert np.allclose(shift, shift[0])  # the path moves as a whole
+        assert np.allclose(a[sid].points, b[sid].points)  # same seed, same anatomy
+        if v is None:
+            assert np.allclose(shift, 0) and np.allclose(a[sid].depth_a, s.depth_a)
+            continue
+        assert np.hypot(*shift[0]) <= v.lateral_mm + 1e-9
+        ratio = a[sid].depth_a / s.depth_a
+        assert np.allclose(ratio, ratio[0]) and min(v.depth_factor) - 1e-9 <= ratio[0] <= max(v.depth_factor) + 1e-9
+        moved += not np.allclose(a[sid].points, c[sid].points)
+    assert moved >= 20  # another seed, another anatomy
+    assert not np.allclose(a["angular-artery-left"].points * [-1, 1], a["angular-artery-right"].points)

@@ -1,0 +1,98 @@
+"""`mesosim new`: a commented scenario template that validates as it is."""
+
+from __future__ import annotations
+
+import re
+
+from sim.core.errors import InputError
+from sim.core.model import suggest
+from sim.core.techniques import Library
+
+# A sensible first target for each technique (an instructor changes it).
+DEFAULT_TARGET = {
+    ("face", "superficial-nappage"): "forehead",
+    ("face", "median-nappage"): "malar",
+    ("face", "deep-nappage"): "submental",
+    ("face", "micro-papule"): "neck",
+    ("face", "medium-papule"): "cheeks",
+    ("face", "infiltration"): "submental",
+    ("scalp", "scalp-microinjection"): "crown",
+    ("scalp", "medium-papule"): "crown",
+    ("scalp", "median-nappage"): "crown",
+}
+
+TEMPLATE = """\
+# yaml-language-server: $schema={schema}
+# A mesosim exercise. Every field is explained in docs/scenario-authoring.md; check the file with
+#   mesosim validate {filename}
+# and look at it with
+#   mesosim preview {filename} -o preview.png
+
+id: {id}                     # lower-case words joined by '-'; unique among the scenarios
+title: {title}
+objective: >-
+  What the trainee should be able to do after this exercise, in one or two sentences.
+instructions: >-
+  What to do, in the words you would use at the chair: where, how deep, how far apart.
+
+map: {map}                        # face (frontal) or scalp (top view)
+# variant: female                 # an atlas variant; the canonical adult when left out
+# variation: {{seed: 1}}           # a seeded anatomical variant: vessels move within their published ranges
+
+techniques: [{technique}]         # technique ids (mesosim techniques), or: all
+targets:                          # region names (docs/atlas.md) or your own polygons in mm
+  - region: {target}
+  # - name: lateral forehead
+  #   polygon_mm: [[20, 30], [45, 30], [45, 55], [20, 55]]
+
+product:
+  name: {product}
+  form: liquid                    # liquid or gel (no gels with superficial or median nappage)
+devices: [hand]                   # hand and/or gun (mesoinjector)
+mode: practice                    # practice (feedback at once) or exam (feedback after submit)
+
+count: {{min: {count_min}, max: {count_max}}}          # expected number of injections
+# time_limit_s: 600
+pass_mark: 80                     # 0-100; a critical finding fails whatever the score
+# weights: {{danger: 5, depth: 3}}  # replace the default weights of assets/scoring.yaml
+# coverage: {{ok: 0.9, warn: 0.75}}  # share of the target area within reach of a puncture
+# total_volume_ml: {{min_ml: 0.5, max_ml: 2.0}}
+
+# patient:                        # an optional case; with `screening` the trainee decides go / postpone / no-go
+#   name: Ms A.
+#   age_years: 42
+#   sex: female
+#   complaint: fine lines of the forehead
+#   history: [no chronic disease]
+#   medications: []
+#   screening:
+#     expected: go
+#     reasons: [no-contraindication]   # ids from assets/screening.yaml
+#     explanation: No contraindication was found in the history.
+#     source: contraindications.md
+# no_go:                          # the patient's moles or lesions, never to be punctured
+#   - {{name: mole, at_mm: [30, 40], radius_mm: 3, severity: high}}
+# partings:                       # scalp: parting lines to inject along
+#   - {{name: midline, points_mm: [[0, 78], [0, -15]]}}
+# solutions:                      # injection logs beside this file; mesosim validate scores them
+#   reference: {{log: solutions/{id}/reference.csv}}
+#   flawed:
+#     - {{log: solutions/{id}/too-deep.csv, fails_on: depth}}
+"""
+
+
+def render_template(map_id: str, technique: str, scenario_id: str, library: Library, schema: str) -> str:
+    if technique not in library.techniques:
+        raise InputError.one("--technique", f'unknown technique "{technique}"' + suggest(technique, library.ids)
+                             + f"; techniques: {', '.join(library.ids)}")
+    tech = library.get(technique)
+    if map_id not in tech.maps:
+        raise InputError.one("--technique", f'{tech.name} is not a {map_id} technique (it belongs on: '
+                             f'{", ".join(tech.maps)})')
+    sid = re.sub(r"[^a-z0-9]+", "-", scenario_id.lower()).strip("-") or f"{map_id}-{technique}"
+    target = DEFAULT_TARGET.get((map_id, technique), "crown" if map_id == "scalp" else "forehead")
+    product = "Hair cocktail" if map_id == "scalp" else "Hyaluronic acid cocktail"
+    count = (15, 40)
+    return TEMPLATE.format(schema=schema, filename=f"{sid}.yaml", id=sid, title=f"{tech.name} - {target}",
+                           map=map_id, technique=technique, target=target, product=product, count_min=count[0],
+                           count_max=count[1])

@@ -1,0 +1,121 @@
+"""The instructors' tools: mesosim new, preview, the schema comment, seeded anatomy and the authoring guide."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pygame
+import pytest
+
+from sim.cli import main
+from sim.core.scenario import load_scenario_file, scenario_files
+from sim.core.techniques import load_library
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "assets" / "schema" / "scenario.schema.json"
+PAIRS = [(m, t.id) for t in load_library().techniques.values() for m in t.maps]
+
+
+def _schema_target(path: Path) -> Path:
+    first = path.read_text().splitlines()[0]
+    m = re.fullmatch(r"# yaml-language-server: \$schema=(.+)", first)
+    assert m, f"{path} does not start with the schema comment"
+    return (path.parent / m[1]).resolve()
+
+
+@pytest.mark.parametrize("map_id,technique", PAIRS)
+def test_new_template_validates_as_it_is(tmp_path, capsys, map_id, technique):
+    out = tmp_path / "sub" / "my-exercise.yaml"
+    out.parent.mkdir()
+    assert main(["new", "--map", map_id, "--technique", technique, "-o", str(out)]) == 0
+    assert main(["validate", str(out)]) == 0, capsys.readouterr().err
+    scn = load_scenario_file(out)
+    assert scn.id == "my-exercise" and scn.technique_ids == (technique,) and scn.target_polygons
+    assert _schema_target(out) == SCHEMA.resolve()
+
+
+def test_new_refuses_a_technique_of_the_other_map_and_an_existing_file(tmp_path, capsys):
+    out = tmp_path / "x.yaml"
+    assert main(["new", "--map", "scalp", "--technique", "infiltration", "-o", str(out)]) == 2
+    assert "Infiltration is not a scalp technique" in capsys.readouterr().err
+    assert main(["new", "--map", "face", "--technique", "median-napage", "-o", str(out)]) == 2
+    assert 'did you mean "median-nappage"' in capsys.readouterr().err
+    out.write_text("keep me")
+    assert main(["new", "--map", "face", "--technique", "median-nappage", "-o", str(out)]) == 2
+    assert out.read_text() == "keep me"
+
+
+def _not_blank(png: Path) -> None:
+    img = pygame.image.load(str(png))
+    w, h = img.get_size()
+    colours = {tuple(img.get_at((x, y)))[:3] for x in range(0, w, 9) for y in range(0, h, 9)}
+    assert len(colours) > 25, png
+
+
+@pytest.mark.parametrize("path", scenario_files(), ids=lambda p: p.stem)
+def test_every_shipped_scenario_previews(tmp_path, capsys, path):
+    out = tmp_path / "p.png"
+    assert main(["preview", str(path), "-o", str(out), "--size", "900x700"]) == 0
+    _not_blank(out)
+    assert _schema_target(path) == SCHEMA.resolve()
+
+
+def test_preview_shows_targets_no_go_and_danger(tmp_path):
+    scn = tmp_path / "s.yaml"
+    scn.write_text("id: s\ntitle: T\nobjective: O\nmap: face\ntechniques: all\ntargets: [{region: forehead}]\n"
+                   "product: {name: x, form: liquid}\ndevices: [hand]\nmode: practice\npass_mark: 80\n"
+                   "no_go: [{name: mole, at_mm: [40, 40], radius_mm: 4, severity: high}]\n")
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    assert main(["preview", str(scn), "-o", str(a)]) == 0
+    assert main(["preview", str(scn), "-o", str(b), "--no-danger"]) == 0
+    ia, ib = pygame.image.load(str(a)), pygame.image.load(str(b))
+    from sim.ui.mapview import MapView
+    from sim.ui.preview import LEGEND
+
+    view = MapView(load_scenario_file(scn), pygame.Rect(0, 0, 1200 - LEGEND, 900))
+    x, y = (int(v) for v in view.to_px((0, 45)))  # forehead: target green over skin
+    r, g, bl = tuple(ia.get_at((x, y)))[:3]
+    assert g > r  # green tint of the target area
+    x, y = (int(v) for v in view.to_px((17, 40)))  # the supratrochlear artery: drawn only with danger
+    assert tuple(ia.get_at((x, y))) != tuple(ib.get_at((x, y)))
+
+
+def test_preview_bad_size(tmp_path, capsys):
+    assert main(["preview", "face-free", "-o", str(tmp_path / "p.png"), "--size", "big"]) == 2
+    assert "WIDTHxHEIGHT" in capsys.readouterr().err
+
+
+def test_scenario_asks_for_seeded_anatomy(tmp_path):
+    text = ("id: s\ntitle: T\nobjective: O\nmap: face\ntechniques: all\nproduct: {name: x, form: liquid}\n"
+            "devices: [hand]\nmode: practice\npass_mark: 80\n")
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(text)
+    varied = tmp_path / "varied.yaml"
+    varied.write_text(text + "variation: {seed: 3}\n")
+    a, b = load_scenario_file(plain).atlas, load_scenario_file(varied).atlas
+    assert a.seed is None and b.seed == 3
+    sa = {s.id: s for s in a.structures}["supratrochlear-artery-left"]
+    sb = {s.id: s for s in b.structures}["supratrochlear-artery-left"]
+    assert not np.allclose(sa.points, sb.points)
+
+
+def test_authoring_guide_example_validates(tmp_path, capsys):
+    text = (ROOT / "docs" / "scenario-authoring.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    examples = [b for b in blocks if b.startswith("# yaml-language-server")]
+    assert examples
+    for k, block in enumerate(examples):
+        path = tmp_path / f"doc-example-{k}.yaml"
+        try:
+            path.write_text(block)
+            assert main(["validate", str(path)]) == 0, capsys.readouterr().err
+        finally:
+            path.unlink(missing_ok=True)
+
+
+def test_authoring_guide_documents_every_field():
+    from sim.core.scenario import Scenario
+
+    text = (ROOT / "docs" / "scenario-authoring.md").read_text()
+    missing = [name for name in Scenario.model_fields if f"`{name}`" not in text]
+    assert not missing
