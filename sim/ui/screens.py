@@ -392,6 +392,8 @@ class WorkspaceScreen(Screen):
         self.techs = [app.library.get(t) for t in scenario.technique_ids if scenario.spec.map in app.library.get(t).maps]
         if not self.techs:
             self.techs = [app.library.get(t) for t in scenario.technique_ids]
+        # a technique made for this map first (scalp microinjection on the scalp), the library's order otherwise
+        self.techs.sort(key=lambda t: t.maps[0] != scenario.spec.map)
         first = self.techs[0]
         self.needle = Needle(first.id, first.depth_mm.nominal, first.angle_deg.nominal, first.volume_ml.nominal)
         self.needle.device = "hand" if "hand" in scenario.spec.devices else "gun"

@@ -1,0 +1,88 @@
+"""Take the screenshots in docs/img/ from real sessions of the trainer.
+
+    xvfb-run -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshots.py FACE_SCENARIO SCALP_SCENARIO
+
+Runs in whatever window the environment gives (a real X window under xvfb-run, or SDL_VIDEODRIVER=dummy): each
+session places the scenario's reference solution through the event loop, hovers one point and saves the picker,
+the workspace (practice and exam), the cross-section and the summary.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pygame
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sim.core.injlog import read_log  # noqa: E402
+from sim.ui import screens  # noqa: E402
+from sim.ui.app import REPLAY_INJECT, App, Options  # noqa: E402
+
+OUT = ROOT / "docs" / "img"
+
+
+def frames(app, n=2):
+    for _ in range(n):
+        app.step(1 / 60)
+
+
+def hover(app, xy_mm):
+    pos = tuple(int(v) for v in app.screen.view.to_px(xy_mm))
+    pygame.mouse.set_pos(pos)
+    pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=pos, rel=(0, 0), buttons=(0, 0, 0)))
+    frames(app, 3)
+
+
+def session(ref: str, name: str, mode: str, hover_mm, danger: bool, tmp: Path):
+    app = App(Options(scenario=ref, mode=mode, save=str(tmp / f"{name}-{mode}.json")))
+    frames(app)
+    if isinstance(app.screen, screens.BriefingScreen):
+        if app.screen.screening:
+            app.screen.decision, app.screen.reason = "go", app.screen.screening.reasons[0]
+        app.screen.proceed()
+        frames(app)
+    ws = app.screen
+    sol = ws.scenario.spec.solutions
+    if sol is not None:
+        log = Path(ws.scenario.file).parent / sol.reference.log
+        for rec in read_log(log, app.library.ids, ws.scenario.technique_ids).records():
+            pygame.event.post(pygame.event.Event(REPLAY_INJECT, record=rec))
+            frames(app, 1)
+    if danger:
+        ws.toggle("danger")
+    frames(app)
+    hover(app, hover_mm)
+    app.screenshot(OUT / f"{name}-{mode}.png")
+    if mode == "practice":
+        shot = pygame.Surface(ws.xs_rect.size)
+        shot.blit(app.window, (0, 0), ws.xs_rect)
+        pygame.image.save(shot, str(OUT / f"{name}-cross-section.png"))
+    ws.submit()
+    frames(app, 3)
+    app.screenshot(OUT / f"{name}-summary-{mode}.png")
+    pygame.display.quit()
+
+
+def main() -> None:
+    face, scalp = sys.argv[1], sys.argv[2]
+    OUT.mkdir(parents=True, exist_ok=True)
+    tmp = Path(os.environ.get("TMPDIR", "/tmp")) / "mesosim-shots"
+    tmp.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("XDG_DATA_HOME", str(tmp))
+    app = App(Options(picker_default=face))
+    frames(app, 3)
+    app.screenshot(OUT / "picker.png")
+    pygame.display.quit()
+    session(face, "face", "practice", (17, 32), True, tmp)
+    session(face, "face", "exam", (17, 32), False, tmp)
+    session(scalp, "scalp", "practice", (30, 40), True, tmp)
+    session(scalp, "scalp", "exam", (30, 40), False, tmp)
+    print(f"screenshots in {OUT}")
+
+
+if __name__ == "__main__":
+    main()
