@@ -41,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--format", choices=("json", "text"), default="json")
     sc.add_argument("--screening", metavar="DECISION[:REASON]",
                     help="the screening decision (go, postpone or no-go) and its reason id, e.g. no-go:pregnancy")
+    sc.add_argument("--save", metavar="ATTEMPT.json", help="also write a signed attempt record")
+    sc.add_argument("--trainee", metavar="NAME", default="", help="the trainee's name for the record")
+    sc.add_argument("--mode", choices=("practice", "exam"), help="the mode to record (default: the scenario's)")
+
+    vf = sub.add_parser("verify", help="tell which attempt records are intact (signature verified)")
+    vf.add_argument("records", nargs="+", metavar="ATTEMPT")
 
     n = sub.add_parser("new", help="write a commented scenario template that validates as it is")
     n.add_argument("--map", choices=("face", "scalp"), required=True)
@@ -177,8 +183,36 @@ def cmd_score(args) -> int:
     scenario = load_scenario(args.scenario, library)
     inj = read_log(args.log, library.ids, scenario.technique_ids)
     report = build_report(evaluate(scenario, inj, library, config, answer))
+    if args.save:
+        from sim.core.attempt import Attempt
+
+        attempt = Attempt(scenario, library, config, args.mode or scenario.spec.mode, args.trainee, answer,
+                          inj.records())
+        record = attempt.record()
+        record["started"] = record["ended"] = None  # an imported log: when it was made is not known here
+        record["source"] = {"kind": "injection log", "file": str(args.log)}
+        try:
+            from sim.core.records import write_record
+
+            write_record(record, args.save)
+        except OSError as exc:
+            return _report_problems([Problem(args.save, 0, 0, "", f"cannot write: {exc.strerror or exc}")])
     sys.stdout.write(to_json(report) if args.format == "json" else to_text(report))
     return EXIT_OK
+
+
+def cmd_verify(args) -> int:
+    from sim.core.records import read_record, verify
+
+    bad = 0
+    for path in args.records:
+        try:
+            ok, why = verify(read_record(path))
+        except InputError as exc:
+            ok, why = False, "; ".join(p.message for p in exc.problems)
+        bad += not ok
+        print(f"{path}: signature verified" if ok else f"{path}: NOT verified: {why}")
+    return EXIT_OK if not bad else 1
 
 
 def cmd_run(args) -> int:
@@ -260,7 +294,7 @@ def cmd_preview(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"new": cmd_new, "preview": cmd_preview, "validate": cmd_validate, "techniques": cmd_techniques, "schema": cmd_schema, "score": cmd_score,
+COMMANDS = {"verify": cmd_verify, "new": cmd_new, "preview": cmd_preview, "validate": cmd_validate, "techniques": cmd_techniques, "schema": cmd_schema, "score": cmd_score,
             "run": cmd_run}
 
 

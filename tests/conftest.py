@@ -4,6 +4,13 @@ import os
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+# Never touch the user's own signing key or attempts folder from a test.
+import tempfile  # noqa: E402
+
+_HOME = tempfile.mkdtemp(prefix="mesosim-tests-")
+os.environ["MESOSIM_KEY_FILE"] = os.path.join(_HOME, "config", "signing.key")
+os.environ["XDG_DATA_HOME"] = os.path.join(_HOME, "data")
+os.environ["XDG_CONFIG_HOME"] = os.path.join(_HOME, "config")
 
 from pathlib import Path  # noqa: E402
 

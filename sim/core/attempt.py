@@ -6,7 +6,6 @@ The trainer window and `--replay` both go through this class, so a replayed log 
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,12 +93,10 @@ class Attempt:
         }
 
     def save(self, path: Path | str) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.record(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        tmp.replace(path)
-        return path
+        """Write the signed record (sim.core.records) atomically."""
+        from sim.core.records import write_record
+
+        return write_record(self.record(), path)
 
 
 def _now() -> str:
