@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--save", metavar="ATTEMPT.json", help="where to save the attempt (default: the user data folder)")
     r.add_argument("--screening", metavar="DECISION[:REASON]",
                    help="with --replay: the screening decision, e.g. no-go:pregnancy")
+    r.add_argument("--resume", action="store_true",
+                   help="with --replay: go on with an unfinished attempt's journal (after a crash) without asking")
     return p
 
 
@@ -241,7 +243,7 @@ def cmd_run(args) -> int:
         return 1
     options = Options(scenario=scenario_ref, picker_default=DEFAULT_SCENARIO, mode=args.mode,
                       trainee=args.trainee or "", replay=args.replay, screenshot=args.screenshot, save=args.save,
-                      screening=answer)
+                      screening=answer, resume=args.resume)
     try:
         return run_app(options)
     except NoDisplayError as exc:

@@ -32,7 +32,24 @@ class Attempt:
     records: list[dict] = field(default_factory=list)
     started: str = field(default_factory=lambda: _now())
     ended: str | None = None
+    journal: object | None = field(default=None, repr=False)
+    """A sim.core.journal.Journal: every change is written to it (and synced) before it is shown."""
     _evaluation: Evaluation | None = field(default=None, repr=False)
+
+    def open_journal(self):
+        """Start journalling this attempt (crash safety); returns the journal."""
+        from sim.core.journal import Journal
+
+        self.journal = Journal.create(self.scenario.id, self.header())
+        for rec in self.records:
+            self.journal.add(rec)
+        if self.screening is not None:
+            self.journal.screening(_answer_dict(self.screening))
+        return self.journal
+
+    def header(self) -> dict:
+        return {"scenario": {"id": self.scenario.id, "file": self.scenario.file, "sha256": self.scenario.digest},
+                "mode": self.mode, "trainee": self.trainee, "started": self.started}
 
     def __len__(self) -> int:
         return len(self.records)
@@ -54,6 +71,8 @@ class Attempt:
                "volume_ml": float(volume_ml), "technique": technique, "bevel": bevel, "device": device}
         if t_s is not None and not math.isnan(t_s):
             rec["t_s"] = round(float(t_s), 3)
+        if self.journal is not None:
+            self.journal.add(rec)
         self.records.append(rec)
         self._evaluation = None
         return len(self.records) - 1
@@ -61,11 +80,15 @@ class Attempt:
     def undo(self) -> bool:
         if not self.records:
             return False
+        if self.journal is not None:
+            self.journal.undo()
         self.records.pop()
         self._evaluation = None
         return True
 
     def set_screening(self, answer: ScreeningAnswer | None) -> None:
+        if self.journal is not None:
+            self.journal.screening(_answer_dict(answer))
         self.screening = answer
         self._evaluation = None
 
@@ -93,10 +116,18 @@ class Attempt:
         }
 
     def save(self, path: Path | str) -> Path:
-        """Write the signed record (sim.core.records) atomically."""
+        """Write the signed record (sim.core.records) atomically; the journal is then no longer needed."""
         from sim.core.records import write_record
 
-        return write_record(self.record(), path)
+        out = write_record(self.record(), path)
+        if self.journal is not None:
+            self.journal.close(remove=True)
+            self.journal = None
+        return out
+
+
+def _answer_dict(answer: ScreeningAnswer | None) -> dict | None:
+    return None if answer is None else {"decision": answer.decision, "reason": answer.reason}
 
 
 def _now() -> str:

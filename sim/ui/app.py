@@ -39,6 +39,8 @@ class Options:
     save: str | None = None
     screening: object | None = None
     """A ScreeningAnswer for replays (the trainee's decision otherwise)."""
+    resume: bool = False
+    """With a replay: go on with an unfinished attempt's journal, if there is one, without asking."""
     size: tuple[int, int] | None = None
 
 
@@ -73,6 +75,26 @@ class App:
         self.frames = 0
         self.screen = None
         self.last_saved: Path | None = None
+        from sim.ui.screens import BriefingScreen, PickerScreen, ResumeScreen, WorkspaceScreen
+
+        pending = []
+        if not options.replay or options.resume:
+            from sim.core.journal import unfinished
+
+            pending = unfinished()
+        if pending and options.replay and options.resume:
+            screen = ResumeScreen(self, pending[0], self._start)
+            if screen.scenario is not None:
+                self.switch(screen)
+                screen.resume()
+                return
+        if pending and not options.replay:
+            self.switch(ResumeScreen(self, pending[0], self._start))
+            return
+        self._start()
+
+    def _start(self) -> None:
+        options = self.options
         from sim.ui.screens import BriefingScreen, PickerScreen, WorkspaceScreen
 
         if options.scenario or options.replay:
@@ -137,11 +159,18 @@ class App:
         self.screen.layout((w, h))
 
     def run(self) -> int:
-        while self.running:
-            dt = self.clock.tick(self.fps) / 1000.0
-            self.step(min(dt, 0.1))
-        pygame.display.quit()
+        try:
+            while self.running:
+                dt = self.clock.tick(self.fps) / 1000.0
+                self.step(min(dt, 0.1))
+        finally:
+            self.close()
         return self.exit_code
+
+    def close(self) -> None:
+        if self.screen is not None:
+            self.screen.close()
+        pygame.display.quit()
 
     def screenshot(self, path: str | os.PathLike) -> Path:
         path = Path(path)

@@ -383,12 +383,27 @@ HELP = [
 
 
 class WorkspaceScreen(Screen):
-    def __init__(self, app, scenario: LoadedScenario, mode: str, screening: ScreeningAnswer | None = None):
+    def __init__(self, app, scenario: LoadedScenario, mode: str, screening: ScreeningAnswer | None = None,
+                 resume=None):
         super().__init__(app)
         self.scenario = scenario
         self.mode = mode
         self.exam = mode == "exam"
         self.attempt = Attempt(scenario, app.library, app.config, mode, app.options.trainee, screening)
+        self.elapsed = 0.0
+        if resume is not None:  # an attempt cut short by a crash: go on where its journal ends
+            from sim.core.journal import Journal
+
+            self.attempt.records = list(resume.records)
+            self.attempt.started = resume.header.get("started", self.attempt.started)
+            self.attempt.trainee = resume.header.get("trainee", self.attempt.trainee)
+            if resume.screening:
+                self.attempt.screening = ScreeningAnswer(resume.screening["decision"], resume.screening.get("reason"))
+            self.attempt.journal = Journal(resume.path, self.attempt.header())
+            times = [r["t_s"] for r in resume.records if "t_s" in r]
+            self.elapsed = max(times) if times else 0.0
+        else:
+            self.attempt.open_journal()
         self.techs = [app.library.get(t) for t in scenario.technique_ids if scenario.spec.map in app.library.get(t).maps]
         if not self.techs:
             self.techs = [app.library.get(t) for t in scenario.technique_ids]
@@ -404,7 +419,6 @@ class WorkspaceScreen(Screen):
         self.shift_factor = float(ui_settings()["steps_shift_factor"])
         self.view = MapView(scenario, pygame.Rect(0, TOP_BAR, 800, 600))
         self.view.show_danger = False
-        self.elapsed = 0.0
         self.cursor_mm: np.ndarray | None = None
         self.pressing = False
         self.press_depth = 0.0
@@ -536,9 +550,15 @@ class WorkspaceScreen(Screen):
         self.pressing = False
         self.app.switch(SummaryScreen(self.app, self.attempt))
 
+    def close(self) -> None:
+        """Leaving without a saved record keeps the journal on disk, so that the attempt can be resumed."""
+        if self.attempt.journal is not None:
+            self.attempt.journal.close(remove=False)
+            self.attempt.journal = None
+
     def begin_replay(self, log_path: str) -> None:
         inj = read_log(log_path, self.app.library.ids, self.scenario.technique_ids)
-        self.replay_queue = inj.records()
+        self.replay_queue = inj.records()[len(self.attempt):]  # after a resume: what the journal does not hold
 
     def _post_next_replay(self) -> None:
         if self.replay_queue:
@@ -938,6 +958,72 @@ class WorkspaceScreen(Screen):
                 y = rect.top + 52 + 26 * k
                 style.text(surf, key, (rect.left + 20, y), 20, style.ACCENT, True)
                 style.text(surf, what, (rect.left + 200, y), 20)
+
+
+# ====================================================================== resume
+
+
+class ResumeScreen(Screen):
+    """After a crash: offer to go on with the unfinished attempt its journal holds, or to discard it."""
+
+    def __init__(self, app, pending, then):
+        super().__init__(app)
+        self.pending = pending
+        self.then = then  # a callable that opens what would have opened without the question
+        from sim.core.scenario import load_scenario
+
+        self.scenario = None
+        self.problem = ""
+        ref = pending.header.get("scenario", {})
+        try:
+            self.scenario = load_scenario(ref.get("file") or ref.get("id", ""), app.library)
+            if self.scenario.digest != ref.get("sha256"):
+                self.problem = "The exercise file has changed since; the attempt resumes with the new version."
+        except InputError as exc:
+            self.problem = "The exercise cannot be opened any more: " + str(exc.problems[0])
+
+    def layout(self, size) -> None:
+        w, h = size
+        m = self.app.manager
+        self.b_resume = _button("Resume", (w // 2 - 210, h // 2 + 60, 200, 46), m, "#primary")
+        self.b_discard = _button("Discard it", (w // 2 + 10, h // 2 + 60, 200, 46), m)
+        if self.scenario is None:
+            self.b_resume.disable()
+
+    def resume(self) -> None:
+        h = self.pending.header
+        ws = WorkspaceScreen(self.app, self.scenario, h.get("mode", self.scenario.spec.mode), None, self.pending)
+        self.app.switch(ws)
+        if self.app.options.replay:
+            ws.begin_replay(self.app.options.replay)
+
+    def discard(self) -> None:
+        self.pending.path.unlink(missing_ok=True)
+        self.then()
+
+    def handle(self, event) -> None:
+        if event.type == pygame_gui.UI_BUTTON_PRESSED:
+            if event.ui_element is self.b_resume:
+                self.resume()
+            elif event.ui_element is self.b_discard:
+                self.discard()
+
+    def draw(self, surf) -> None:
+        w, h = surf.get_size()
+        box = pygame.Rect(0, 0, 640, 300)
+        box.center = (w // 2, h // 2)
+        pygame.draw.rect(surf, style.PANEL, box, border_radius=8)
+        pygame.draw.rect(surf, style.PANEL_EDGE, box, 1, border_radius=8)
+        inner = box.inflate(-40, -40)
+        title = self.scenario.spec.title if self.scenario else self.pending.scenario_id
+        y = style.paragraph(surf, "An attempt was not finished", inner, 28, style.INK, True) + 8
+        lines = [f"{title}, started {self.pending.header.get('started', '?')}",
+                 f"{len(self.pending.records)} injection(s) kept in its journal."] + self.pending.warnings
+        if self.problem:
+            lines.append(self.problem)
+        for line in lines:
+            y = style.paragraph(surf, line, pygame.Rect(inner.left, y, inner.width, inner.bottom - y), 19,
+                                style.MUTED) + 2
 
 
 # ====================================================================== summary

@@ -74,4 +74,5 @@ def make_app(tmp_path, monkeypatch):
         return d
 
     yield make
-    pygame.display.quit()
+    for app in apps:
+        app.close()

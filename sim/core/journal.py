@@ -1,0 +1,119 @@
+"""The crash-safe journal of an attempt in progress: one JSON line per event, flushed to disk (fsync) before the
+trainee sees the injection's feedback. After a crash the next start offers to resume from it.
+
+Lines: a header ({"journal": 1, scenario, mode, trainee, started}), then {"add": {...}}, {"undo": true} or
+{"screening": {...}}. A torn last line (the process died while writing it) is dropped with a message.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+JOURNAL_VERSION = 1
+
+
+def journal_dir() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("mesosim", appauthor=False) / "journal"
+
+
+class Journal:
+    def __init__(self, path: Path, header: dict):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._f = open(self.path, "a", encoding="utf-8")
+        if self._f.tell() == 0:
+            self._write({"journal": JOURNAL_VERSION, **header})
+
+    @classmethod
+    def create(cls, scenario_id: str, header: dict) -> "Journal":
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        return cls(journal_dir() / f"{stamp}-{scenario_id}.jsonl", header)
+
+    def _write(self, obj: dict) -> None:
+        self._f.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self._f.flush()
+        os.fsync(self._f.fileno())
+
+    def add(self, rec: dict) -> None:
+        self._write({"add": rec})
+
+    def undo(self) -> None:
+        self._write({"undo": True})
+
+    def screening(self, answer: dict | None) -> None:
+        self._write({"screening": answer})
+
+    def close(self, remove: bool = True) -> None:
+        if not self._f.closed:
+            self._f.close()
+        if remove:
+            self.path.unlink(missing_ok=True)
+
+
+@dataclass
+class Unfinished:
+    path: Path
+    header: dict
+    records: list[dict] = field(default_factory=list)
+    screening: dict | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def scenario_id(self) -> str:
+        return self.header.get("scenario", {}).get("id", "")
+
+
+def read_journal(path: Path) -> Unfinished | None:
+    """What a journal holds, or None when it is not a journal at all. A torn or garbled line ends the replay of
+    the journal there, with a warning (nothing after a torn line was ever shown to the trainee)."""
+    try:
+        lines = path.read_bytes().split(b"\n")
+    except OSError:
+        return None
+    try:
+        header = json.loads(lines[0])
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(header, dict) or header.get("journal") != JOURNAL_VERSION:
+        return None
+    out = Unfinished(path, header)
+    body = lines[1:]
+    for n, raw in enumerate(body, start=2):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+            if not isinstance(obj, dict):
+                raise ValueError
+        except (ValueError, UnicodeDecodeError):
+            last = all(not r.strip() for r in body[n - 1:])
+            what = "a torn last line" if last else f"a damaged line {n}"
+            out.warnings.append(f"{path}:{n}: {what} was dropped; the attempt resumes with the "
+                                f"{len(out.records)} injections before it")
+            break
+        if "add" in obj and isinstance(obj["add"], dict):
+            out.records.append(obj["add"])
+        elif obj.get("undo") and out.records:
+            out.records.pop()
+        elif "screening" in obj:
+            out.screening = obj["screening"]
+    return out
+
+
+def unfinished(scenario_id: str | None = None) -> list[Unfinished]:
+    """Journals left behind by attempts that were never submitted, newest first."""
+    folder = journal_dir()
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.glob("*.jsonl"), reverse=True):
+        j = read_journal(path)
+        if j is not None and (scenario_id is None or j.scenario_id == scenario_id):
+            found.append(j)
+    return found

@@ -1,0 +1,96 @@
+"""Crash safety: every injection is journalled before its feedback is shown; the next start resumes."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pygame
+
+from sim.cli import main
+from sim.core.journal import read_journal, unfinished
+from sim.ui import screens
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_torn_last_line_is_dropped_with_a_message(tmp_path):
+    path = tmp_path / "j.jsonl"
+    rec = {"x_mm": 0, "y_mm": 40, "depth_mm": 0.5, "angle_deg": 45, "volume_ml": 0.01,
+           "technique": "superficial-nappage"}
+    lines = [json.dumps({"journal": 1, "scenario": {"id": "face-free"}}), json.dumps({"add": rec}),
+             json.dumps({"add": rec}), json.dumps({"undo": True}), json.dumps({"add": rec}), '{"add": {"x_mm": 1']
+    path.write_text("\n".join(lines))
+    j = read_journal(path)
+    assert len(j.records) == 2
+    assert j.warnings == [f"{path}:6: a torn last line was dropped; the attempt resumes with the 2 injections "
+                          "before it"]
+
+
+def test_an_abandoned_session_resumes(make_app):
+    d = make_app(scenario="face-free")
+    d.key(pygame.K_RETURN)
+    for y in (40, 45, 50):
+        d.click_mm((0, y))
+    d.key(pygame.K_z, pygame.KMOD_CTRL)
+    kept = [dict(r) for r in d.screen.attempt.records]
+    d.app.close()  # the window goes away without a submit
+    (pending,) = unfinished()
+    assert pending.records == kept and len(kept) == 2
+    d2 = make_app()
+    assert isinstance(d2.screen, screens.ResumeScreen)
+    d2.press(d2.screen.b_resume)
+    ws = d2.screen
+    assert isinstance(ws, screens.WorkspaceScreen) and ws.attempt.records == kept
+    d2.click_mm((0, 55))
+    d2.press(ws.b_submit)
+    assert isinstance(d2.screen, screens.SummaryScreen) and len(d2.screen.report["injections"]) == 3
+    assert unfinished() == []
+
+
+def test_discard_opens_the_picker(make_app):
+    d = make_app(scenario="face-free")
+    d.key(pygame.K_RETURN)
+    d.click_mm((0, 40))
+    d.app.close()
+    d2 = make_app()
+    d2.press(d2.screen.b_discard)
+    assert isinstance(d2.screen, screens.PickerScreen) and unfinished() == []
+
+
+def test_killed_replay_resumes_and_scores_as_uninterrupted(tmp_path, capsys):
+    rows = ["x_mm,y_mm,depth_mm,angle_deg,volume_ml,technique,t_s"]
+    for i in range(240):
+        rows.append(f"{-30 + (i % 12) * 5},{30 + (i // 12) * 1.5},0.5,45,0.01,superficial-nappage,{i}")
+    log = tmp_path / "long.csv"
+    log.write_text("\n".join(rows) + "\n")
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy", XDG_DATA_HOME=str(tmp_path / "data"))
+    out = tmp_path / "attempt.json"
+    cmd = [sys.executable, "-m", "sim", "run", "face-free", "--replay", str(log), "--save", str(out), "--resume"]
+    rng = random.Random(4)
+    journal = tmp_path / "data" / "mesosim" / "journal"
+    kills = 0
+    while kills < 3:
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(1.0, 2.5))
+        if proc.poll() is not None:
+            break
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        kills += 1
+        files = list(journal.glob("*.jsonl"))
+        assert len(files) == 1
+        j = read_journal(files[0])
+        n = len(j.records)
+        expected = [line.split(",") for line in rows[1:n + 1]]
+        assert [(r["x_mm"], r["y_mm"]) for r in j.records] == [(float(e[0]), float(e[1])) for e in expected]
+    assert kills == 3  # each kill landed mid-session
+    assert subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, timeout=120).returncode == 0
+    record = json.loads(out.read_text())
+    assert main(["score", "face-free", str(log)]) == 0
+    assert record["report"] == json.loads(capsys.readouterr().out)
+    assert not list(journal.glob("*.jsonl"))
