@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--save", metavar="ATTEMPT.json", help="also write a signed attempt record")
     sc.add_argument("--trainee", metavar="NAME", default="", help="the trainee's name for the record")
     sc.add_argument("--mode", choices=("practice", "exam"), help="the mode to record (default: the scenario's)")
+    sc.add_argument("--db", metavar="URL", help="with --save: the gradebook (default: SQLite in the data folder, or "
+                    "MESOSIM_DB, or database: in config.yaml)")
 
     vf = sub.add_parser("verify", help="tell which attempt records are intact (signature verified)")
     vf.add_argument("records", nargs="+", metavar="ATTEMPT")
@@ -196,9 +198,16 @@ def cmd_score(args) -> int:
         try:
             from sim.core.records import write_record
 
-            write_record(record, args.save)
+            signed = write_record(record, args.save)
         except OSError as exc:
             return _report_problems([Problem(args.save, 0, 0, "", f"cannot write: {exc.strerror or exc}")])
+        from sim.core.gradebook import Gradebook
+
+        book = Gradebook(args.db)
+        try:
+            book.add(signed)
+        finally:
+            book.close()
     sys.stdout.write(to_json(report) if args.format == "json" else to_text(report))
     return EXIT_OK
 

@@ -31,3 +31,21 @@ def config():
     from sim.core.scoring.config import load_config
 
     return load_config()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real PostgreSQL server on 127.0.0.1 for this test session (see tests/pgserver.py)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from pgserver import Server
+
+    try:
+        server = Server()
+    except RuntimeError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI: {exc}")
+        pytest.skip(str(exc))
+    yield server
+    server.stop()

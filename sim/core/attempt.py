@@ -115,15 +115,20 @@ class Attempt:
             "scorer": f"mesosim {__version__}",
         }
 
-    def save(self, path: Path | str) -> Path:
-        """Write the signed record (sim.core.records) atomically; the journal is then no longer needed."""
+    def save(self, path: Path | str, gradebook: bool = True) -> str | None:
+        """Write the signed record (sim.core.records) atomically, then keep it in the gradebook; the journal is
+        then no longer needed. Returns a sentence when the gradebook could not take it (the file is written)."""
         from sim.core.records import write_record
 
-        out = write_record(self.record(), path)
+        signed = write_record(self.record(), path)
         if self.journal is not None:
             self.journal.close(remove=True)
             self.journal = None
-        return out
+        if gradebook:
+            from sim.core.gradebook import add_to_default
+
+            return add_to_default(signed)
+        return None
 
 
 def _answer_dict(answer: ScreeningAnswer | None) -> dict | None:

@@ -104,8 +104,8 @@ def read_record(path: Path | str) -> dict:
     return data
 
 
-def write_record(record: dict, path: Path | str) -> Path:
-    """Sign and write atomically (temporary file, fsync, rename)."""
+def write_record(record: dict, path: Path | str) -> dict:
+    """Sign and write atomically (temporary file, fsync, rename); returns the signed record."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     signed = sign(record)
@@ -115,4 +115,4 @@ def write_record(record: dict, path: Path | str) -> Path:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-    return path
+    return signed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+from pathlib import Path
 from dataclasses import dataclass
 
 import numpy as np
@@ -1039,10 +1040,12 @@ class SummaryScreen(Screen):
         opts = app.options
         path = opts.save or default_attempt_path(attempt.scenario.id)
         try:
-            self.saved = attempt.save(path)
+            self.gradebook_note = attempt.save(path)
+            self.saved = Path(path)
             self.save_error = None
         except OSError as exc:
             self.saved = None
+            self.gradebook_note = None
             self.save_error = f"The attempt could not be saved to {path}: {exc.strerror or exc}"
         app.last_saved = self.saved
         self.view = MapView(attempt.scenario, pygame.Rect(0, 0, 100, 100))
@@ -1130,6 +1133,8 @@ class SummaryScreen(Screen):
             note += f"; {rep['critical_findings']} critical finding(s): not passed whatever the score"
         style.text(surf, note, (r.left + 140, r.top + 72), 18, style.MUTED)
         saved = (f"Saved: {self.saved}" if self.saved else self.save_error) or ""
+        if self.saved and self.gradebook_note:
+            saved = self.gradebook_note
         style.text(surf, saved if len(saved) < 90 else "..." + saved[-87:], (r.left + 14, r.top + 96), 15,
                    style.MUTED)
         y = r.top + 120
