@@ -47,6 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--db", metavar="URL", help="with --save: the gradebook (default: SQLite in the data folder, or "
                     "MESOSIM_DB, or database: in config.yaml)")
 
+    rp = sub.add_parser("report", help="score reports of attempt records: pdf, html, csv, cohort-csv, json, xapi")
+    rp.add_argument("records", nargs="+", metavar="ATTEMPT")
+    rp.add_argument("--format", choices=("pdf", "html", "csv", "cohort-csv", "json", "xapi"), required=True)
+    rp.add_argument("-o", "--output", metavar="OUT", help="the file to write (default: standard output; a PDF "
+                    "needs a file)")
+    rp.add_argument("--lrs", metavar="URL", help="with --format xapi: also post the statements to this Learning "
+                    "Record Store endpoint")
+    rp.add_argument("--lrs-auth", metavar="USER:PASSWORD",
+                    help="basic-auth credentials for --lrs (or the MESOSIM_LRS_AUTH environment variable)")
+
     vf = sub.add_parser("verify", help="tell which attempt records are intact (signature verified)")
     vf.add_argument("records", nargs="+", metavar="ATTEMPT")
 
@@ -212,6 +222,25 @@ def cmd_score(args) -> int:
     return EXIT_OK
 
 
+def cmd_report(args) -> int:
+    import os
+
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    from sim import reports
+
+    if args.format == "pdf" and args.output in (None, "-"):
+        return _report_problems([Problem("-o", 0, 0, "", "a PDF needs an output file: -o REPORT.pdf")])
+    items = reports.load(args.records)
+    reports.write(items, args.format, args.output)
+    if args.lrs:
+        if args.format != "xapi":
+            return _report_problems([Problem("--lrs", 0, 0, "", "--lrs goes with --format xapi")])
+        status = reports.post_statements(reports.xapi_statements(items), args.lrs,
+                                         args.lrs_auth or os.environ.get("MESOSIM_LRS_AUTH"))
+        print(f"posted {3 * len(items)} statement(s) to {args.lrs} (HTTP {status})", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_verify(args) -> int:
     from sim.core.records import read_record, verify
 
@@ -305,7 +334,7 @@ def cmd_preview(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"verify": cmd_verify, "new": cmd_new, "preview": cmd_preview, "validate": cmd_validate, "techniques": cmd_techniques, "schema": cmd_schema, "score": cmd_score,
+COMMANDS = {"report": cmd_report, "verify": cmd_verify, "new": cmd_new, "preview": cmd_preview, "validate": cmd_validate, "techniques": cmd_techniques, "schema": cmd_schema, "score": cmd_score,
             "run": cmd_run}
 
 
