@@ -57,6 +57,21 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--lrs-auth", metavar="USER:PASSWORD",
                     help="basic-auth credentials for --lrs (or the MESOSIM_LRS_AUTH environment variable)")
 
+    co = sub.add_parser("cohort", help="the gradebook over time: learning curves, pass rates, common findings")
+    co.add_argument("--trainee", metavar="NAME")
+    co.add_argument("--scenario", metavar="ID")
+    co.add_argument("--format", choices=("pdf", "csv", "json"), required=True)
+    co.add_argument("-o", "--output", metavar="OUT")
+    co.add_argument("--db", metavar="URL", help="the gradebook (default: as configured)")
+
+    rs = sub.add_parser("rescore", help="score an attempt record again with today's specs")
+    rs.add_argument("record", metavar="ATTEMPT")
+    rs.add_argument("--format", choices=("json", "text"), default="json")
+    rs.add_argument("--save", metavar="NEW.json", help="write the re-scored attempt as a new signed record")
+
+    rpl = sub.add_parser("replay", help="show an attempt injection by injection in the window")
+    rpl.add_argument("record", metavar="ATTEMPT")
+
     vf = sub.add_parser("verify", help="tell which attempt records are intact (signature verified)")
     vf.add_argument("records", nargs="+", metavar="ATTEMPT")
 
@@ -241,6 +256,91 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
+def cmd_cohort(args) -> int:
+    from sim.core.gradebook import Gradebook
+
+    book = Gradebook(args.db)
+    try:
+        rows = book.attempts(args.trainee, args.scenario)
+        records = [book.record(r["id"]) for r in rows]
+    finally:
+        book.close()
+    if not rows:
+        print("the gradebook holds no attempt for this selection", file=sys.stderr)
+    from sim import reports
+
+    if args.format == "csv":
+        data: str | bytes = reports.cohort_csv(rows)
+    elif args.format == "json":
+        data = json.dumps(reports.cohort_summary(rows, records), indent=2, ensure_ascii=False) + "\n"
+    else:
+        if args.output in (None, "-"):
+            return _report_problems([Problem("-o", 0, 0, "", "a PDF needs an output file: -o COHORT.pdf")])
+        data = reports.cohort_pdf(reports.cohort_summary(rows, records))
+    if args.output in (None, "-"):
+        sys.stdout.write(data)
+    else:
+        try:
+            Path(args.output).write_bytes(data if isinstance(data, bytes) else data.encode())
+        except OSError as exc:
+            return _report_problems([Problem(args.output, 0, 0, "", f"cannot write: {exc.strerror or exc}")])
+    return EXIT_OK
+
+
+def cmd_rescore(args) -> int:
+    from sim.core.attempt import Attempt
+    from sim.core.records import read_record, verify, write_record
+    from sim.core.scenario import load_scenario
+    from sim.core.scoring.config import load_config
+    from sim.core.scoring.engine import ScreeningAnswer
+    from sim.core.scoring.report import to_json, to_text
+    from sim.core.techniques import load_library
+
+    rec = read_record(args.record)
+    library, config = load_library(), load_config()
+    ref = rec.get("scenario") or {}
+    try:
+        scenario = load_scenario(ref.get("file") or ref.get("id", ""), library)
+    except InputError:
+        scenario = load_scenario(ref.get("id", ""), library)
+    s = rec.get("screening")
+    answer = ScreeningAnswer(s["decision"], s.get("reason")) if isinstance(s, dict) else None
+    attempt = Attempt(scenario, library, config, rec.get("mode", scenario.spec.mode), rec.get("trainee", ""), answer,
+                      list(rec.get("injections", [])))
+    report = attempt.finish()
+    if scenario.digest != ref.get("sha256"):
+        print(f"note: the exercise file has changed since the attempt ({scenario.file})", file=sys.stderr)
+    if args.save:
+        new = attempt.record()
+        new["started"], new["ended"] = rec.get("started"), rec.get("ended")
+        try:
+            ok = verify(rec)[0]
+        except InputError:
+            ok = False
+        new["rescored_from"] = {"file": str(args.record), "signature_verified": ok,
+                                "score": (rec.get("report") or {}).get("score")}
+        write_record(new, args.save)
+    sys.stdout.write(to_json(report) if args.format == "json" else to_text(report))
+    return EXIT_OK
+
+
+def cmd_replay_record(args) -> int:
+    import os
+
+    from sim.core.records import read_record
+
+    rec = read_record(args.record)
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    from sim.ui.app import NoDisplayError, Options, run_app
+
+    try:
+        return run_app(Options(view_record=rec, view_record_path=str(args.record)))
+    except NoDisplayError as exc:
+        print(f"mesosim: no display is available to show the attempt ({exc}); use `mesosim report` instead.",
+              file=sys.stderr)
+        return 1
+
+
 def cmd_verify(args) -> int:
     from sim.core.records import read_record, verify
 
@@ -334,7 +434,7 @@ def cmd_preview(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"report": cmd_report, "verify": cmd_verify, "new": cmd_new, "preview": cmd_preview, "validate": cmd_validate, "techniques": cmd_techniques, "schema": cmd_schema, "score": cmd_score,
+COMMANDS = {"cohort": cmd_cohort, "rescore": cmd_rescore, "replay": cmd_replay_record, "report": cmd_report, "verify": cmd_verify, "new": cmd_new, "preview": cmd_preview, "validate": cmd_validate, "techniques": cmd_techniques, "schema": cmd_schema, "score": cmd_score,
             "run": cmd_run}
 
 

@@ -39,6 +39,9 @@ class Options:
     save: str | None = None
     screening: object | None = None
     """A ScreeningAnswer for replays (the trainee's decision otherwise)."""
+    view_record: dict | None = None
+    """An attempt record to show injection by injection (mesosim replay ATTEMPT)."""
+    view_record_path: str = ""
     resume: bool = False
     """With a replay: go on with an unfinished attempt's journal, if there is one, without asking."""
     size: tuple[int, int] | None = None
@@ -77,6 +80,11 @@ class App:
         self.last_saved: Path | None = None
         from sim.ui.screens import BriefingScreen, PickerScreen, ResumeScreen, WorkspaceScreen
 
+        if options.view_record is not None:
+            from sim.ui.screens import RecordViewerScreen
+
+            self.switch(RecordViewerScreen(self, options.view_record, options.view_record_path))
+            return
         pending = []
         if not options.replay or options.resume:
             from sim.core.journal import unfinished

@@ -1,0 +1,85 @@
+"""Re-scoring, the cohort report and the record viewer."""
+
+import csv
+import io
+import json
+
+import pygame
+import pytest
+
+from sim.cli import main
+
+LOG = ("x_mm,y_mm,depth_mm,angle_deg,volume_ml,technique,t_s\n"
+       "0,40,0.5,45,0.01,superficial-nappage,1\n"
+       "4,40,0.5,45,0.01,superficial-nappage,2\n")
+BAD = LOG + "17,30,4.0,45,0.01,medium-papule,3\n"
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'g.sqlite'}"
+    monkeypatch.setenv("MESOSIM_DB", url)
+    return url
+
+
+def _save(tmp_path, capsys, text, trainee, name):
+    log = tmp_path / f"{name}.csv"
+    log.write_text(text)
+    out = tmp_path / f"{name}.json"
+    assert main(["score", "face-free", str(log), "--save", str(out), "--trainee", trainee]) == 0
+    capsys.readouterr()
+    return out
+
+
+def test_rescore_gives_the_same_report_with_the_same_specs(tmp_path, capsys, db):
+    rec = _save(tmp_path, capsys, BAD, "Ann", "a")
+    new = tmp_path / "new.json"
+    assert main(["rescore", str(rec), "--save", str(new)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out == json.loads(rec.read_text())["report"]
+    saved = json.loads(new.read_text())
+    assert saved["rescored_from"]["signature_verified"] is True and saved["report"] == out
+    assert main(["verify", str(new)]) == 0
+
+
+def test_cohort_csv_json_and_pdf(tmp_path, capsys, db):
+    _save(tmp_path, capsys, BAD, "Ann", "a1")
+    _save(tmp_path, capsys, LOG, "Ann", "a2")
+    _save(tmp_path, capsys, LOG, "Bob", "b1")
+    assert main(["cohort", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["trainee"], r["passed"]) for r in rows] == [("Ann", "False"), ("Ann", "True"), ("Bob", "True")]
+    assert main(["cohort", "--trainee", "Ann", "--format", "json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert [a["passed"] for a in summary["trainees"]["Ann"]] == [False, True]
+    assert summary["pass_rates"]["face-free"] == {"attempts": 2, "passed": 1, "rate": 0.5}
+    top = summary["common_findings"][0]
+    assert top["count"] >= 1
+    assert {"rule": "danger", "verdict": "critical", "structure": "supratrochlear-artery-left", "count": 1} in \
+        summary["common_findings"]
+    pdf = tmp_path / "c.pdf"
+    assert main(["cohort", "--format", "pdf", "-o", str(pdf)]) == 0
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_record_viewer_steps_through_the_attempt(tmp_path, capsys, db):
+    from sim.core.records import read_record
+    from sim.ui.app import App, Options
+    from sim.ui.screens import RecordViewerScreen
+
+    rec = _save(tmp_path, capsys, BAD, "Ann", "a")
+    app = App(Options(view_record=read_record(rec), view_record_path=str(rec)))
+    try:
+        viewer = app.screen
+        assert isinstance(viewer, RecordViewerScreen) and viewer.status == "signature verified"
+        for key in (pygame.K_RIGHT, pygame.K_RIGHT, pygame.K_LEFT, pygame.K_RIGHT, pygame.K_RIGHT):
+            pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode="", scancode=0))
+            app.step(1 / 60)
+        assert viewer.shown == 3
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_HOME, mod=0, unicode="", scancode=0))
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_SPACE, mod=0, unicode="", scancode=0))
+        for _ in range(60):  # one second of play at 0.6 s per injection
+            app.step(1 / 60)
+        assert viewer.shown == 1 and viewer.playing
+    finally:
+        app.close()
