@@ -37,6 +37,26 @@ def hover(app, xy_mm):
     frames(app, 3)
 
 
+def demo(map_id: str) -> list[dict]:
+    """A few injections for an exercise without a reference solution: mostly good, some not."""
+    def rec(x, y, depth, angle, volume, technique, t):
+        return {"x_mm": x, "y_mm": y, "depth_mm": depth, "angle_deg": angle, "volume_ml": volume,
+                "technique": technique, "t_s": t, "bevel": "up", "device": "hand"}
+
+    out = []
+    if map_id == "face":
+        for k, (x, y) in enumerate((x, y) for y in range(36, 60, 6) for x in range(-24, 25, 6)):
+            out.append(rec(x, y, 0.5, 45, 0.01, "superficial-nappage", 2.0 * k))
+        out += [rec(17, 30, 4.0, 45, 0.01, "medium-papule", 80), rec(-45, -45, 2.5, 45, 0.01, "medium-papule", 84),
+                rec(-40, -40, 2.5, 45, 0.01, "medium-papule", 88), rec(52, 2, 0.8, 10, 0.003, "micro-papule", 92),
+                rec(45, -40, 2.4, 45, 0.02, "median-nappage", 96)]
+    else:
+        for k, (x, y) in enumerate((x, y) for x in range(-30, 31, 15) for y in range(-40, 61, 12)):
+            out.append(rec(x, y, 2.0, 45, 0.02, "scalp-microinjection", 3.0 * k))
+        out.append(rec(62, 40, 4.5, 45, 0.02, "scalp-microinjection", 200))
+    return out
+
+
 def session(ref: str, name: str, mode: str, hover_mm, danger: bool, tmp: Path):
     app = App(Options(scenario=ref, mode=mode, save=str(tmp / f"{name}-{mode}.json")))
     frames(app)
@@ -49,9 +69,12 @@ def session(ref: str, name: str, mode: str, hover_mm, danger: bool, tmp: Path):
     sol = ws.scenario.spec.solutions
     if sol is not None:
         log = Path(ws.scenario.file).parent / sol.reference.log
-        for rec in read_log(log, app.library.ids, ws.scenario.technique_ids).records():
-            pygame.event.post(pygame.event.Event(REPLAY_INJECT, record=rec))
-            frames(app, 1)
+        recs = read_log(log, app.library.ids, ws.scenario.technique_ids).records()
+    else:
+        recs = demo(ws.scenario.spec.map)
+    for rec in recs:
+        pygame.event.post(pygame.event.Event(REPLAY_INJECT, record=rec))
+        frames(app, 1)
     if danger:
         ws.toggle("danger")
     frames(app)

@@ -27,6 +27,9 @@ class MapView:
         self._cache: pygame.Surface | None = None
         self._cache_key = None
         self._drawing = {d[0]: (d[1], d[2], d[3]) for d in self.atlas.drawing}
+        # Seen from above with the face at the top, the patient's left (+x) is on the viewer's left; seen from the
+        # front it is on the viewer's right.
+        self.sx = -1.0 if self.atlas.view == "top" else 1.0
 
     # ------------------------------------------------------------ transform
 
@@ -48,7 +51,7 @@ class MapView:
         mm = np.asarray(mm, dtype=np.float64)
         s = self.scale
         px = np.empty_like(mm)
-        px[..., 0] = self.rect.centerx + (mm[..., 0] - self.centre[0]) * s
+        px[..., 0] = self.rect.centerx + self.sx * (mm[..., 0] - self.centre[0]) * s
         px[..., 1] = self.rect.centery - (mm[..., 1] - self.centre[1]) * s
         return px
 
@@ -56,7 +59,7 @@ class MapView:
         px = np.asarray(px, dtype=np.float64)
         s = self.scale
         mm = np.empty_like(px)
-        mm[..., 0] = self.centre[0] + (px[..., 0] - self.rect.centerx) / s
+        mm[..., 0] = self.centre[0] + self.sx * (px[..., 0] - self.rect.centerx) / s
         mm[..., 1] = self.centre[1] - (px[..., 1] - self.rect.centery) / s
         return mm
 
@@ -73,7 +76,7 @@ class MapView:
         self._cache = None
 
     def pan_px(self, dx: float, dy: float) -> None:
-        self.centre = self.centre + np.array([-dx, dy]) / self.scale
+        self.centre = self.centre + np.array([-self.sx * dx, dy]) / self.scale
         self._cache = None
 
     def fit(self) -> None:

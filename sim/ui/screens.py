@@ -574,6 +574,7 @@ class WorkspaceScreen(Screen):
         if event.type == REPLAY_INJECT:
             rec = event.record
             self.needle.technique = rec["technique"]
+            self.needle.depth_mm = rec["depth_mm"]
             self.needle.angle_deg = rec["angle_deg"]
             self.needle.volume_ml = rec["volume_ml"]
             self.needle.bevel = rec.get("bevel", "up")

@@ -234,3 +234,16 @@ def test_scalp_workspace_draws_partings_and_targets(make_app, tmp_path):
     d.click_mm((10, 30))
     assert ws.attempt.evaluation.region[0] == ws.scenario.atlas.region_ids().index("midscalp")
     assert ws.attempt.evaluation.measures["coverage"] > 0
+
+
+def test_scalp_top_view_shows_the_patients_left_on_the_viewers_left(make_app):
+    d = to_workspace(make_app, scenario="scalp-free")
+    view = d.screen.view
+    left, right = view.to_px((40, 0)), view.to_px((-40, 0))
+    assert left[0] < right[0]
+    assert np.allclose(view.to_mm(view.to_px((12.5, -30.0))), (12.5, -30.0))
+    from sim.core.scenario import load_scenario
+    from sim.ui.mapview import MapView
+
+    face = MapView(load_scenario("face-free"), pygame.Rect(0, 0, 800, 600))
+    assert face.to_px((40, 0))[0] > face.to_px((-40, 0))[0]  # frontal: the patient's left is on the viewer's right
