@@ -84,7 +84,9 @@ def verify(record: dict, key: bytes | None = None) -> tuple[bool, str]:
     return True, ""
 
 
-def read_record(path: Path | str) -> dict:
+def read_record(path: Path | str, check: bool = True) -> dict:
+    """A record from disk, its structure checked (sim.core.recordmodel) unless `check` is False (verification
+    looks at the signature first)."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -94,14 +96,29 @@ def read_record(path: Path | str) -> dict:
         raise InputError.one(str(path), f"the file is larger than the {MAX_RECORD_BYTES // 2**20} MiB limit "
                              "for attempt records")
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InputError.one(str(path), "not an attempt record: the file is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise InputError.one(str(path), f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+        raw = path.read_bytes().decode("utf-8")
+        if raw.startswith("\ufeff"):
+            raw = raw[1:]
+        data = json.loads(raw, parse_constant=_no_constant)
+    except ValueError as exc:
+        if isinstance(exc, json.JSONDecodeError):
+            raise InputError.one(str(path), f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+        if isinstance(exc, UnicodeDecodeError):
+            raise InputError.one(str(path), "not an attempt record: the file is not UTF-8 text") from None
+        raise InputError.one(str(path), f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InputError.one(str(path), "not an attempt record: nested too deeply") from None
     if not isinstance(data, dict) or "attempt_version" not in data:
         raise InputError.one(str(path), "not an attempt record (no attempt_version)")
+    if check:
+        from sim.core.recordmodel import check_record
+
+        check_record(data, str(path), raw)
     return data
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def write_record(record: dict, path: Path | str) -> dict:

@@ -1,0 +1,122 @@
+"""The structure an attempt record must have before anything reads it (rescore, report, replay, gradebook).
+
+Records are written by mesosim, but a file on disk can be edited or damaged: every field that is used is checked
+here, and a problem is reported as FILE:LINE:COL: field.path: message like any other input error. Fields a later
+version adds are allowed (extra keys are kept, not refused).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sim.core.errors import InputError, Problem
+from sim.core.model import problems_from
+from sim.core.yamlio import MAX_YAML_BYTES, Document, load_yaml_text
+
+Verdict = Literal["ok", "warn", "fail", "critical"]
+Num = Annotated[float, Field(ge=-1e6, le=1e6)]
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+
+class RecInjection(_M):
+    x_mm: Annotated[float, Field(ge=-500, le=500)]
+    y_mm: Annotated[float, Field(ge=-500, le=500)]
+    depth_mm: Annotated[float, Field(ge=0, le=60)]
+    angle_deg: Annotated[float, Field(ge=1, le=90)]
+    volume_ml: Annotated[float, Field(ge=0, le=10)]
+    technique: str
+    t_s: Annotated[float, Field(ge=0, le=86400)] | None = None
+    bevel: Literal["up", "down"] = "up"
+    device: Literal["hand", "gun"] = "hand"
+
+
+class RecFinding(_M):
+    rule: str
+    verdict: Verdict
+    message: str
+    source: str = ""
+
+
+class RecEntry(_M):
+    index: Annotated[int, Field(ge=0)]
+    x_mm: Num
+    y_mm: Num
+    depth_mm: Num
+    angle_deg: Num
+    volume_ml: Num
+    technique: str
+    region: str | None = None
+    layer: str | None = None
+    verdict: Verdict
+    findings: list[RecFinding]
+
+
+class RecCriterion(_M):
+    rule: str
+    weight: Annotated[float, Field(ge=0, le=1000)]
+    score: Annotated[float, Field(ge=0, le=1)]
+
+
+class RecReport(_M):
+    scenario: str
+    title: str = ""
+    map: str = ""
+    score: Annotated[float, Field(ge=0, le=100)]
+    pass_mark: Annotated[float, Field(ge=0, le=100)]
+    passed: bool
+    critical_findings: Annotated[int, Field(ge=0)]
+    criteria: list[RecCriterion]
+    injections: list[RecEntry]
+    attempt_findings: list[RecFinding]
+
+
+class RecScenario(_M):
+    id: str
+    file: str = ""
+    sha256: str = ""
+
+
+class RecScreening(_M):
+    decision: Literal["go", "postpone", "no-go"]
+    reason: str | None = None
+
+
+class AttemptRecord(_M):
+    attempt_version: Literal[1]
+    trainee: str = ""
+    scenario: RecScenario
+    mode: Literal["practice", "exam"] = "practice"
+    started: str | None = None
+    ended: str | None = None
+    screening: RecScreening | None = None
+    injections: list[RecInjection]
+    report: RecReport
+
+
+def check_record(data, name: str, raw: str | None = None) -> None:
+    """Raise InputError naming FILE:LINE:COL for every problem in a parsed record."""
+    try:
+        AttemptRecord.model_validate(data)
+    except ValidationError as exc:
+        doc = None
+        if raw is not None and len(raw.encode("utf-8", "surrogatepass")) <= MAX_YAML_BYTES:
+            try:
+                doc = load_yaml_text(raw, name)  # JSON is YAML: this gives every value its line and column
+            except InputError:
+                doc = None
+        if doc is None:
+            doc = Document(name, data)
+        raise InputError(problems_from(exc, doc, AttemptRecord)) from None
+
+
+def dumps(record: dict) -> str:
+    return json.dumps(record, indent=2, ensure_ascii=False)
+
+
+__all__ = ["AttemptRecord", "check_record", "Problem"]
