@@ -15,6 +15,16 @@ os.environ["XDG_CONFIG_HOME"] = os.path.join(_HOME, "config")
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+# Property-based tests: `ci` is the default (over 10,000 generated files in a run); `nightly` is the long run
+# (HYPOTHESIS_PROFILE=nightly); `dev` is a quick look while editing.
+_common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+               derandomize=False, print_blob=True)
+settings.register_profile("ci", max_examples=3400, **_common)
+settings.register_profile("nightly", max_examples=100_000, **_common)
+settings.register_profile("dev", max_examples=200, **_common)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,7 +17,14 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.col}"
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        message, path = one_line(" ".join(self.message.split(" "))), one_line(self.path)
+        return f"{where}: {path}: {message}" if path else f"{where}: {message}"
+
+
+def one_line(text: str) -> str:
+    """Line breaks become spaces; other characters that are not printable are shown escaped (\\x0b)."""
+    text = " ".join(text.splitlines()) if ("\n" in text or "\r" in text) else text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 class InputError(Exception):

@@ -34,6 +34,7 @@ class Column(FileModel):
 
 class LogSpec(FileModel):
     max_rows: int = Field(gt=0)
+    max_bytes: int = Field(gt=0)
     columns: dict[str, Column]
 
 
@@ -137,6 +138,10 @@ def read_log(path: Path | str, technique_ids: Iterable[str], allowed: Iterable[s
     name = str(path)
     spec = log_spec()
     try:
+        size = path.stat().st_size
+        if size > spec.max_bytes:
+            raise InputError.one(name, f"the file is {size} bytes; the limit for an injection log is "
+                                 f"{spec.max_bytes} bytes ({spec.max_rows} rows)", 1, 1)
         raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError.one(name, "no such file") from None

@@ -7,6 +7,9 @@ anything is built.
 
 from __future__ import annotations
 
+import json
+import re
+
 import datetime as _dt
 import io
 from dataclasses import dataclass, field
@@ -74,7 +77,10 @@ def format_path(path: Path_) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            text = str(part)
+            if not re.fullmatch(r"[A-Za-z0-9_\-]+", text):  # an odd key is shown quoted, on one line
+                text = json.dumps(text, ensure_ascii=True)
+            out += ("." if out else "") + text
     return out
 
 
@@ -125,9 +131,11 @@ def load_yaml_text(text: str, name: str = "<text>") -> Document:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = " ".join(str(s) for s in (exc.context, exc.problem) if s) or "is not valid YAML"
+        message = re.sub(r'\s*in "<[^>]*>",? (line \d+, column \d+|position \d+)', "", message)
         raise InputError.one(name, f"YAML syntax: {message}", line, col) from None
     except YAMLError as exc:
-        raise InputError.one(name, f"YAML syntax: {exc}", 1, 1) from None
+        raise InputError.one(name, "YAML syntax: " + re.sub(r'\s*in "<[^>]*>",? (line \d+, column \d+|position '
+                                                            r'\d+)', "", str(exc)), 1, 1) from None
     except RecursionError:
         raise InputError.one(name, f"nested deeper than {MAX_NESTING} levels", 1, 1) from None
     if data is None:

@@ -90,3 +90,20 @@ def test_write_then_read_round_trips():
     back = parse_log(write_log(inj), "log.csv", IDS, IDS)
     for name in ("xy", "depth_mm", "angle_deg", "volume_ml", "technique", "t_s", "bevel_down", "gun"):
         assert np.array_equal(getattr(back, name), getattr(inj, name)), name
+
+
+def test_row_and_size_limits_are_stated(tmp_path, monkeypatch):
+    from sim.core import injlog
+
+    small = injlog.log_spec().model_copy(update={"max_rows": 3, "max_bytes": 400})
+    monkeypatch.setattr(injlog, "log_spec", lambda: small)
+    path = tmp_path / "big.csv"
+    path.write_text("x_mm,y_mm,depth_mm,angle_deg,volume_ml,technique\n"
+                    + "0,40,0.5,45,0.01,superficial-nappage\n" * 4)
+    with pytest.raises(InputError) as info:
+        injlog.read_log(path, ["superficial-nappage"], ["superficial-nappage"])
+    assert str(info.value) == f"{path}:5:1: more than 3 rows; the limit is 3"
+    path.write_text("x_mm,y_mm,depth_mm,angle_deg,volume_ml,technique\n" + "0,40,0.5,45,0.01,superficial-nappage\n" * 20)
+    with pytest.raises(InputError) as info:
+        injlog.read_log(path, ["superficial-nappage"], ["superficial-nappage"])
+    assert "the limit for an injection log is 400 bytes (3 rows)" in str(info.value)
