@@ -296,7 +296,10 @@ def cmd_rescore(args) -> int:
     from sim.core.scoring.report import to_json, to_text
     from sim.core.techniques import load_library
 
-    rec = read_record(args.record)
+    from sim.core.recordmodel import normalized
+
+    raw = read_record(args.record)
+    rec = normalized(raw)
     library, config = load_library(), load_config()
     ref = rec.get("scenario") or {}
     try:
@@ -318,7 +321,7 @@ def cmd_rescore(args) -> int:
         new = attempt.record()
         new["started"], new["ended"] = rec.get("started"), rec.get("ended")
         try:
-            ok = verify(rec)[0]
+            ok = verify(raw)[0]
         except InputError:
             ok = False
         new["rescored_from"] = {"file": str(args.record), "signature_verified": ok,

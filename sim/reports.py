@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.core.errors import InputError
+from sim.core.recordmodel import normalized
 from sim.core.records import read_record, verify
 
 VERDICT_HEX = {"ok": "#1E9650", "warn": "#B07800", "fail": "#D73C28", "critical": "#961478"}
@@ -53,10 +54,7 @@ def load(paths) -> list[Loaded]:
             ok, why = verify(rec)
         except InputError as exc:
             ok, why = False, exc.problems[0].message
-        if not isinstance(rec.get("report"), dict):
-            problems.append(InputError.one(str(p), "the record has no score report").problems[0])
-            continue
-        out.append(Loaded(str(p), rec, ok, why))
+        out.append(Loaded(str(p), normalized(rec), ok, why))
     if problems:
         raise InputError(problems)
     return out

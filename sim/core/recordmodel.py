@@ -7,7 +7,6 @@ version adds are allowed (extra keys are kept, not refused).
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -115,8 +114,9 @@ def check_record(data, name: str, raw: str | None = None) -> None:
         raise InputError(problems_from(exc, doc, AttemptRecord)) from None
 
 
-def dumps(record: dict) -> str:
-    return json.dumps(record, indent=2, ensure_ascii=False)
+def normalized(record: dict) -> dict:
+    """The record as its readers use it: checked, with defaults filled in (verify signatures on the raw one)."""
+    return AttemptRecord.model_validate(record).model_dump(mode="json")
 
 
-__all__ = ["AttemptRecord", "check_record", "Problem"]
+__all__ = ["AttemptRecord", "check_record", "normalized", "Problem"]

@@ -1183,6 +1183,9 @@ class RecordViewerScreen(Screen):
         from sim.core.records import verify
         from sim.core.scenario import load_scenario
 
+        from sim.core.recordmodel import normalized
+
+        raw, record = record, normalized(record)
         self.record = record
         self.report = record["report"]
         ref = record.get("scenario") or {}
@@ -1198,7 +1201,7 @@ class RecordViewerScreen(Screen):
             raise InputError.one(path or "record", f'the exercise "{ref.get("id")}" of this record cannot be found')
         self.scenario = scn
         try:
-            ok, why = verify(record)
+            ok, why = verify(raw)
         except InputError as exc:
             ok, why = False, exc.problems[0].message
         self.status = "signature verified" if ok else f"signature NOT verified: {why}"
