@@ -1132,6 +1132,8 @@ class SummaryScreen(Screen):
         note = f"pass mark {rep['pass_mark']:g}"
         if rep["critical_findings"]:
             note += f"; {rep['critical_findings']} critical finding(s): not passed whatever the score"
+        if rep.get("blocking_failures"):
+            note += f"; not met: {', '.join(rep['blocking_failures'])}"
         style.text(surf, note, (r.left + 140, r.top + 72), 18, style.MUTED)
         saved = (f"Saved: {self.saved}" if self.saved else self.save_error) or ""
         if self.saved and self.gradebook_note:

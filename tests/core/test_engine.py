@@ -302,7 +302,13 @@ def test_screening(tmp_path, library, config):
     ev = run(scn, none, library, config, ScreeningAnswer("no-go", "pregnancy"))
     assert ev.attempt_verdicts["screening"] == 0 and ev.score() == 100.0 and ev.passed()
     treated = run(scn, inj(library, (0, 45, 0.5, 45, 0.01, SN)), library, config, ScreeningAnswer("no-go", "pregnancy"))
-    assert treated.attempt_verdicts["screening"] == 2
+    assert treated.attempt_verdicts["screening"] == 3 and not treated.passed()  # injecting her is critical
+    # a patient sent home is judged on the decision alone: no count or coverage for the injections not made
+    counted = scenario(tmp_path, textwrap.dedent(extra) + "count: {min: 10, max: 20}\ntargets: [{region: forehead}]\n")
+    ev = run(counted, none, library, config, ScreeningAnswer("no-go", "pregnancy"))
+    assert set(ev.attempt_verdicts) == {"screening"} and ev.passed()
+    ev = run(counted, none, library, config, ScreeningAnswer("go", "no-contraindication"))
+    assert ev.attempt_verdicts["count"] == 2 and ev.attempt_verdicts["screening"] == 2
 
 
 # ------------------------------------------------------------------ score

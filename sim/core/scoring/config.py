@@ -58,6 +58,8 @@ class VerdictCfg(FileModel):
     technique_not_allowed: FindingVerdict
     technique_wrong_map: FindingVerdict
     technique_not_indicated: FindingVerdict
+    screening_wrong_decision: FindingVerdict
+    screening_treated: FindingVerdict
     product_not_allowed: FindingVerdict
     device_not_allowed: FindingVerdict
     device_refused_region: FindingVerdict
@@ -82,9 +84,15 @@ class ScoringConfig(FileModel):
     time: FractionCfg
     verdicts: VerdictCfg
     bleb: BlebCfg
+    blocking: list[str] = []
+    """Attempt criteria whose fail stops the attempt from passing, whatever its score (an exercise left half
+    done, a wrong screening decision)."""
 
     @model_validator(mode="after")
     def _all_rules_weighted(self):
+        wrong = [r for r in self.blocking if r not in ATTEMPT_RULES]
+        if wrong:
+            raise ValueError(f"blocking names criteria that are not attempt criteria: {wrong}")
         missing = [r for r in RULES if r not in self.weights]
         unknown = [r for r in self.weights if r not in RULES]
         if missing or unknown:

@@ -219,8 +219,13 @@ class Evaluation:
         n = int(np.sum(self.rules["danger"].verdict == CRITICAL)) if self.rules else 0
         return n + sum(1 for f in self.attempt_findings if f.verdict == "critical")
 
+    def blocking_failures(self) -> list[str]:
+        """Attempt criteria that failed and, by scoring.yaml `blocking`, stop the attempt from passing."""
+        return [r for r in self.config.scoring.blocking if self.attempt_verdicts.get(r, OK) >= FAIL]
+
     def passed(self) -> bool:
-        return self.score() >= self.scenario.spec.pass_mark and self.critical_count() == 0
+        return (self.score() >= self.scenario.spec.pass_mark and self.critical_count() == 0
+                and not self.blocking_failures())
 
 
 def evaluate(scenario: LoadedScenario, inj: Injections, library: Library, config: Config,
@@ -253,8 +258,12 @@ def evaluate(scenario: LoadedScenario, inj: Injections, library: Library, config
         "duration_s": float(np.nanmax(inj.t_s)) if len(inj) and not np.all(np.isnan(inj.t_s)) else None,
         "coverage": None,
     }
-    for rule_fn in (_attempt_count, _attempt_coverage, _attempt_total_volume, _attempt_time):
-        rule_fn(ctx, verdicts, findings, measures)
+    patient = scenario.spec.patient
+    declined = (screening is not None and screening.decision != "go" and patient is not None
+                and patient.screening is not None)
+    if not declined:  # a patient sent home is judged on the decision alone
+        for rule_fn in (_attempt_count, _attempt_coverage, _attempt_total_volume, _attempt_time):
+            rule_fn(ctx, verdicts, findings, measures)
     _attempt_screening(ctx, screening, verdicts, findings)
     return Evaluation(scenario, inj, config, library, region, layer, rules, findings, verdicts, measures)
 
@@ -806,8 +815,8 @@ def _attempt_screening(ctx: _Ctx, answer: ScreeningAnswer | None, verdicts, find
         findings.append(Finding("screening", "fail", ctx.text("screening", "missing", expected=spec.expected),
                                 source, None, spec.expected))
     elif answer.decision != spec.expected:
-        v = FAIL
-        findings.append(Finding("screening", "fail", ctx.text("screening", "wrong_decision", measured=answer.decision,
+        v = ctx.verdict_name("screening_wrong_decision")
+        findings.append(Finding("screening", VERDICTS[v], ctx.text("screening", "wrong_decision", measured=answer.decision,
                                                               expected=spec.expected, explanation=spec.explanation),
                                 source, answer.decision, spec.expected))
     elif answer.reason not in spec.reasons:
@@ -818,8 +827,9 @@ def _attempt_screening(ctx: _Ctx, answer: ScreeningAnswer | None, verdicts, find
     else:
         v = OK
     if spec.expected != "go" and len(ctx.inj):
-        v = FAIL
-        findings.append(Finding("screening", "fail", ctx.text("screening", "treated", expected=spec.expected,
+        v = max(v, ctx.verdict_name("screening_treated"))
+        findings.append(Finding("screening", VERDICTS[ctx.verdict_name("screening_treated")],
+                                ctx.text("screening", "treated", expected=spec.expected,
                                                               count=len(ctx.inj)),
                                 source, float(len(ctx.inj)), "no injections"))
     verdicts["screening"] = v

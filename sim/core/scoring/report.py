@@ -56,6 +56,7 @@ def build_report(ev: Evaluation) -> dict:
         "pass_mark": scn.spec.pass_mark,
         "passed": ev.passed(),
         "critical_findings": ev.critical_count(),
+        "blocking_failures": ev.blocking_failures(),
         "summary": {
             "injections": len(ev.injections),
             "verdicts": {name: int(counts[k]) for k, name in enumerate(VERDICTS)},
@@ -97,6 +98,9 @@ def to_text(report: dict) -> str:
     lines.append("; ".join(parts))
     if report["critical_findings"]:
         lines.append(f"{report['critical_findings']} critical finding(s): the attempt does not pass, whatever its score.")
+    if report.get("blocking_failures"):
+        lines.append(f"Not met: {', '.join(report['blocking_failures'])}: the attempt does not pass, whatever its "
+                     "score.")
     lines.append("")
     lines.append("Criteria:")
     for c in report["criteria"]:
