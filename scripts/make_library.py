@@ -459,9 +459,21 @@ patient:
 PARTINGS = [-67.5, -52.5, -37.5, -22.5, -7.5, 7.5, 22.5, 37.5, 52.5, 67.5]
 
 
-def partings_yaml(xs, y0=80, y1=-94):
+def _hair_span(x: float) -> tuple[float, float]:
+    """Where a parting at this x runs inside the hair-bearing scalp (atlas drawing 'hair')."""
+    from sim.core.atlas import load_atlas
+
+    draw = {d[0]: d[3] for d in load_atlas("scalp").drawing}
+    hair = np.concatenate([draw["hair-left"], draw["hair-right"][::-1]])
+    ys = np.arange(95, -96, -0.5)
+    inside = points_in_polygon(np.c_[np.full(len(ys), x), ys], hair)
+    return float(ys[inside].max()) - 1, float(ys[inside].min()) + 1
+
+
+def partings_yaml(xs):
     lines = ["partings:  # every 15 mm (seed 003: 10-20 mm apart)"]
     for x in xs:
+        y0, y1 = (round(v, 1) for v in _hair_span(x))
         lines.append(f"  - {{{{name: 'x {x:g}', points_mm: [[{x:g}, {y0}], [{x:g}, {y1}]]}}}}")
     return "\n".join(lines) + "\n"
 
