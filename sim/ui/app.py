@@ -156,6 +156,8 @@ class App:
         pygame.display.flip()
         self.frames += 1
         self.screen.after_frame()
+        if self.frames == 1 and os.environ.get("MESOSIM_EXIT_AFTER_FIRST_FRAME"):  # bench/run.py: startup time
+            self.quit(0)
 
     def _resized(self) -> None:
         w, h = self.window.get_size()

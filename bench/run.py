@@ -1,0 +1,225 @@
+"""The benchmark: how fast the scoring engine and the trainer are on this machine.
+
+    python bench/run.py [--quick] [--json OUT.json]
+
+Prints a table and writes JSON with every key below, each the median over repeated runs. --quick runs the same
+measurements smaller (under 50 s) and still writes every key. Not part of the test suite: tests check results,
+this checks time. docs/performance.md has the figures, the machine and what dominates each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+import numpy as np  # noqa: E402
+
+from sim.core.injlog import Injections, write_log  # noqa: E402
+from sim.core.scenario import load_scenario  # noqa: E402
+from sim.core.scoring.config import load_config  # noqa: E402
+from sim.core.scoring.engine import evaluate  # noqa: E402
+from sim.core.techniques import load_library  # noqa: E402
+
+TARGETS = {"score_1000_ms": ("<=", 5), "injections_per_s": (">=", 1_000_000), "click_feedback_ms": ("<=", 1),
+           "frame_ms_p50": ("<=", 4), "frame_ms_p99": ("<=", 8), "startup_s": ("<=", 1.0),
+           "peak_rss_mb": ("<=", 200), "speedup_vs_reference": (">=", 100), "scaling_exponent": ("<=", 1.15)}
+SCENARIO = "forehead-nappage"  # a real exercise: targets, count, coverage and every per-injection rule
+LIB, CFG = load_library(), load_config()
+
+
+def attempt(n: int, seed: int = 0) -> list[dict]:
+    """n injections spread over the whole face, mostly sensible, some not: every rule has work to do."""
+    rng = np.random.default_rng(seed)
+    techs = ["superficial-nappage", "median-nappage", "micro-papule", "medium-papule"]
+    x = rng.uniform(-65, 65, n)
+    y = rng.uniform(-125, 65, n)
+    return [{"x_mm": round(float(x[i]), 2), "y_mm": round(float(y[i]), 2),
+             "depth_mm": round(float(rng.choice([0.5, 1.5, 2.5, 4.2])), 2), "angle_deg": float(rng.choice([10, 45])),
+             "volume_ml": float(rng.choice([0.003, 0.01, 0.02])), "technique": str(rng.choice(techs)),
+             "t_s": float(i), "bevel": "down" if rng.random() < 0.05 else "up",
+             "device": "gun" if rng.random() < 0.1 else "hand"} for i in range(n)]
+
+
+def median_time(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def score_1000(scn, repeat):
+    inj = Injections.from_records(attempt(1000), LIB.ids)
+    evaluate(scn, inj, LIB, CFG)  # warm
+    return median_time(lambda: evaluate(scn, inj, LIB, CFG).score(), repeat) * 1000
+
+
+def batch(scn, total, per_attempt=1000):
+    attempts = [Injections.from_records(attempt(per_attempt, seed), LIB.ids) for seed in range(4)]
+    n = total // per_attempt
+    t0 = time.perf_counter()
+    for k in range(n):
+        evaluate(scn, attempts[k % 4], LIB, CFG).score()
+    return total / (time.perf_counter() - t0)
+
+
+def click_feedback(scn, repeat):
+    from sim.core.attempt import Attempt
+
+    recs = attempt(1001)
+    a = Attempt(scn, LIB, CFG, "practice", records=recs[:1000])
+    a.evaluation  # the attempt so far is scored
+
+    def one():
+        a.add(**{k: v for k, v in recs[1000].items()})
+        a.evaluation.findings(1000)
+        a.undo()
+        a.evaluation
+
+    def timed():
+        a.add(**{k: v for k, v in recs[1000].items()})
+        t0 = time.perf_counter()
+        a.evaluation.findings(1000)
+        dt = time.perf_counter() - t0
+        a.undo()
+        a.evaluation
+        return dt
+
+    one()
+    return statistics.median(timed() for _ in range(repeat)) * 1000
+
+
+def frames(n_frames):
+    import pygame
+
+    from sim.ui.app import App, Options
+    from sim.ui.screens import WorkspaceScreen
+
+    tmp = tempfile.mkdtemp()
+    os.environ["XDG_DATA_HOME"] = tmp
+    app = App(Options(scenario=SCENARIO))
+    app.step(1 / 60)
+    app.screen.proceed() if hasattr(app.screen, "proceed") else None
+    ws = app.screen
+    assert isinstance(ws, WorkspaceScreen)
+    for r in attempt(1000):
+        ws.attempt.records.append(r)
+    ws.attempt._evaluation = None
+    ws.toggle("danger")
+    pos = tuple(int(v) for v in ws.view.to_px((10, 40)))
+    pygame.mouse.set_pos(pos)
+    pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=pos, rel=(0, 0), buttons=(0, 0, 0)))
+    for _ in range(5):
+        app.step(1 / 60)
+    times = []
+    for k in range(n_frames):
+        p = (pos[0] + (k % 40), pos[1])
+        pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=p, rel=(1, 0), buttons=(0, 0, 0)))
+        t0 = time.perf_counter()
+        app.step(1 / 60)
+        times.append((time.perf_counter() - t0) * 1000)
+    app.close()
+    return float(np.percentile(times, 50)), float(np.percentile(times, 99))
+
+
+def startup(repeat):
+    env = dict(os.environ, MESOSIM_EXIT_AFTER_FIRST_FRAME="1", XDG_DATA_HOME=tempfile.mkdtemp())
+    cmd = [sys.executable, "-m", "sim", "run", "face-free"]
+    subprocess.run(cmd, env=env, cwd=ROOT, check=True, capture_output=True)
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, env=env, cwd=ROOT, check=True, capture_output=True)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def peak_rss():
+    log = Path(tempfile.mkdtemp()) / "a.csv"
+    write_log(Injections.from_records(attempt(1000), LIB.ids), log)
+    env = dict(os.environ, XDG_DATA_HOME=tempfile.mkdtemp())
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run([sys.executable, "-m", "sim", "run", "face-free", "--replay", str(log), "--save",
+                    str(log.with_suffix(".json"))], env=env, cwd=ROOT, check=True, capture_output=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(before, after) / 1024  # kB -> MB (Linux reports kB)
+
+
+def speedup(scn, n):
+    from reference import Reference
+
+    recs = attempt(n, 7)
+    inj = Injections.from_records(recs, LIB.ids)
+    ev = evaluate(scn, inj, LIB, CFG)
+    from reference import RULES
+
+    engine = np.stack([ev.rules[r].verdict for r in RULES], axis=1).tolist()
+    ref = Reference(scn, LIB, CFG)
+    t0 = time.perf_counter()
+    expected = ref.verdicts(recs)
+    t_ref = time.perf_counter() - t0
+    assert engine == expected, "the engine and the reference disagree"
+    t_eng = median_time(lambda: evaluate(scn, inj, LIB, CFG), 5)
+    return t_ref / t_eng
+
+
+def scaling(scn, sizes):
+    times = []
+    for n in sizes:
+        inj = Injections.from_records(attempt(n, 3), LIB.ids)
+        times.append(median_time(lambda: evaluate(scn, inj, LIB, CFG), 3 if n <= 10**5 else 1))
+    slope = np.polyfit(np.log(sizes), np.log(times), 1)[0]
+    return float(slope), times
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--json", metavar="OUT.json")
+    args = ap.parse_args()
+    q = args.quick
+    scn = load_scenario(SCENARIO, LIB)
+    res: dict[str, float] = {}
+    t_all = time.perf_counter()
+    res["score_1000_ms"] = score_1000(scn, 20 if q else 100)
+    res["injections_per_s"] = batch(scn, 50_000 if q else 1_000_000)
+    res["click_feedback_ms"] = click_feedback(scn, 10 if q else 50)
+    res["frame_ms_p50"], res["frame_ms_p99"] = frames(600)
+    res["startup_s"] = startup(2 if q else 5)
+    res["peak_rss_mb"] = peak_rss()
+    res["speedup_vs_reference"] = speedup(scn, 300 if q else 1000)
+    sizes = [10**3, 10**4, 10**5] if q else [10**3, 10**4, 10**5, 10**6]
+    res["scaling_exponent"], _ = scaling(scn, sizes)
+    machine = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+               "system": platform.platform(), "quick": q, "seconds": round(time.perf_counter() - t_all, 1)}
+    print(f"{'key':24s}{'value':>14s}  target")
+    for k, v in res.items():
+        op, target = TARGETS[k]
+        met = v <= target if op == "<=" else v >= target
+        print(f"{k:24s}{v:14.3f}  {op} {target}  {'met' if met else 'NOT MET'}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({**{k: round(v, 4) for k, v in res.items()}, "machine": machine},
+                                              indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
