@@ -22,6 +22,7 @@ from sim.core.errors import InputError, Problem
 from sim.core.geometry import ellipse_polygon, mirror_x, points_in_polygon, polygon_problem, closest_on_segments
 from sim.core.model import FileModel, validate
 from sim.core.paths import assets_dir
+from sim.core.spatial import RegionIndex
 from sim.core.yamlio import load_yaml_file
 
 MAPS = ("face", "scalp")
@@ -313,7 +314,20 @@ class Atlas:
 
     def region_index(self, xy: np.ndarray) -> np.ndarray:
         """Index into `regions` for every point, -1 when off the map. Earlier regions win where they overlap;
-        a point outside all of them but within snap_mm of one belongs to the nearest."""
+        a point outside all of them but within snap_mm of one belongs to the nearest. The same result as
+        `region_index_exact`, from a raster of the regions (sim.core.spatial.RegionIndex)."""
+        return self.region_raster.lookup(xy)
+
+    @functools.cached_property
+    def region_raster(self) -> RegionIndex:
+        key = (self.digest, self.map, self.variant)
+        index = _REGION_RASTERS.get(key)
+        if index is None:
+            index = _REGION_RASTERS[key] = RegionIndex([r.polygon for r in self.regions], self.snap_mm)
+        return index
+
+    def region_index_exact(self, xy: np.ndarray) -> np.ndarray:
+        """region_index by testing every point against every polygon: the definition, kept for the tests."""
         xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
         out = np.full(len(xy), -1, dtype=np.int64)
         for i, r in enumerate(self.regions):
@@ -340,6 +354,10 @@ class Atlas:
             o = (overrides or {}).get(r.id)
             rows.append((o.epidermis_mm, o.dermis_mm, o.fat_mm) if o else (r.epidermis_mm, r.dermis_mm, r.fat_mm))
         return np.asarray(rows, dtype=np.float64).reshape(-1, 3)
+
+
+_REGION_RASTERS: dict[tuple[str, str, str], RegionIndex] = {}
+"""Region rasters by (atlas digest, map, variant): the regions do not change with the variation seed."""
 
 
 # ---------------------------------------------------------------- loading

@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from sim import __version__
 from sim.core.injlog import Injections
 from sim.core.scenario import LoadedScenario
@@ -35,6 +37,9 @@ class Attempt:
     journal: object | None = field(default=None, repr=False)
     """A sim.core.journal.Journal: every change is written to it (and synced) before it is shown."""
     _evaluation: Evaluation | None = field(default=None, repr=False)
+    _evaluated: int = field(default=0, repr=False)
+    """How many of the injections `_evaluation` covers; the rest are added to it incrementally."""
+    _injections: Injections | None = field(default=None, repr=False)
 
     def open_journal(self):
         """Start journalling this attempt (crash safety); returns the journal."""
@@ -56,12 +61,21 @@ class Attempt:
 
     @property
     def injections(self) -> Injections:
-        return Injections.from_records(self.records, self.library.ids)
+        if self._injections is None or len(self._injections) != len(self.records):
+            self._injections = Injections.from_records(self.records, self.library.ids)
+        return self._injections
 
     @property
     def evaluation(self) -> Evaluation:
-        if self._evaluation is None:
+        """The attempt so far, scored. After a click only the new injection is evaluated (with the spacing of its
+        neighbours and the coverage it adds): Evaluation.extended, equal to scoring the whole attempt again."""
+        n = len(self.records)
+        if self._evaluation is not None and 0 < n - self._evaluated <= 8:
+            self._evaluation = self._evaluation.extended(self.injections.take(np.arange(self._evaluated, n)))
+            self._evaluated = n
+        elif self._evaluation is None or self._evaluated != n:
             self._evaluation = evaluate(self.scenario, self.injections, self.library, self.config, self.screening)
+            self._evaluated = n
         return self._evaluation
 
     def add(self, x_mm: float, y_mm: float, depth_mm: float, angle_deg: float, volume_ml: float, technique: str,
@@ -74,7 +88,9 @@ class Attempt:
         if self.journal is not None:
             self.journal.add(rec)
         self.records.append(rec)
-        self._evaluation = None
+        if self._injections is not None and len(self._injections) == len(self.records) - 1:
+            one = Injections.from_records([rec], self.library.ids)
+            self._injections = Injections.concat([self._injections, one])
         return len(self.records) - 1
 
     def undo(self) -> bool:
@@ -84,6 +100,7 @@ class Attempt:
             self.journal.undo()
         self.records.pop()
         self._evaluation = None
+        self._injections = None
         return True
 
     def set_screening(self, answer: ScreeningAnswer | None) -> None:

@@ -8,7 +8,7 @@ import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Literal, Mapping
+from typing import Iterable, Literal, Mapping, Sequence
 
 import numpy as np
 from pydantic import Field
@@ -105,6 +105,17 @@ class Injections:
                 rec["t_s"] = float(self.t_s[i])
             out.append(rec)
         return out
+
+    @classmethod
+    def concat(cls, parts: Sequence["Injections"]) -> "Injections":
+        """The injections of `parts` one after the other (all with the same technique_ids)."""
+        if len(parts) == 1:
+            return parts[0]
+        ids = parts[0].technique_ids
+        if any(p.technique_ids != ids for p in parts):
+            raise ValueError("injections with different technique lists cannot be joined")
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) if f != "technique_ids" else ids
+                     for f in cls.__dataclass_fields__))
 
     def take(self, idx) -> "Injections":
         """A subset (or reordering) of the injections."""

@@ -6,11 +6,11 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
-import math
 import string
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from sim.core.atlas import LAYERS, Atlas, Structure
 from sim.core.injlog import Injections
 from sim.core.scenario import LoadedScenario, NoGoSpot
 from sim.core.scoring.config import ATTEMPT_RULES, INJECTION_RULES, VERDICTS, Config
+from sim.core.spatial import CoverageGrid, DangerHits, DangerIndex, RegionIndex, nearest_in_group
 from sim.core.techniques import Band, Library
 
 OK, WARN, FAIL, CRITICAL = 0, 1, 2, 3
@@ -154,6 +155,22 @@ class RuleResult:
     explain: Callable[[int], list[Finding]]
 
 
+POINTWISE = tuple(r for r in INJECTION_RULES if r != "spacing")
+"""Rules that judge each injection on its own; spacing depends on the others."""
+MAX_PARTS = 64
+"""An evaluation extended injection by injection is recomputed whole once it has this many parts."""
+
+
+@dataclass(frozen=True)
+class _Part:
+    """Pointwise results for injections [start, start + n) of an attempt: rows [offset, offset + n) of `rules`."""
+
+    start: int
+    n: int
+    offset: int
+    rules: dict[str, RuleResult]
+
+
 @dataclass
 class Evaluation:
     scenario: LoadedScenario
@@ -167,8 +184,14 @@ class Evaluation:
     attempt_verdicts: dict[str, int]
     """Verdict of each applicable attempt criterion (ok included)."""
     measures: dict[str, float | None] = field(default_factory=dict)
+    screening: ScreeningAnswer | None = None
+    nearest_mm: np.ndarray | None = None
+    """Distance [mm] from each injection to its nearest neighbour of the same technique (NaN: none)."""
+    covered: np.ndarray | None = None
+    """Coverage grid cells within reach of an injection (None without target areas)."""
+    parts: tuple[_Part, ...] = ()
 
-    @property
+    @functools.cached_property
     def verdict(self) -> np.ndarray:
         """Worst verdict per injection."""
         if not self.rules:
@@ -191,16 +214,16 @@ class Evaluation:
     def criteria(self) -> list[dict]:
         """Each applicable criterion: its weight, its score 0-1 and its verdict counts."""
         credit = self.config.scoring.verdict_credit
-        credits = np.asarray([credit.ok, credit.warn, credit.fail, credit.critical])
+        credits = (credit.ok, credit.warn, credit.fail, credit.critical)
         weights = self.weights()
         out = []
         n = len(self.injections)
         if n:
             for rule in INJECTION_RULES:
-                v = self.rules[rule].verdict
-                counts = np.bincount(v, minlength=4)
-                out.append({"rule": rule, "weight": weights[rule], "score": float(credits[v].mean()),
-                            "counts": {name: int(counts[i]) for i, name in enumerate(VERDICTS)}})
+                counts = np.bincount(self.rules[rule].verdict, minlength=4).tolist()
+                out.append({"rule": rule, "weight": weights[rule],
+                            "score": sum(c * k for c, k in zip(counts, credits)) / n,
+                            "counts": {name: counts[i] for i, name in enumerate(VERDICTS)}})
         for rule in ATTEMPT_RULES:
             if rule in self.attempt_verdicts:
                 v = self.attempt_verdicts[rule]
@@ -227,31 +250,146 @@ class Evaluation:
         return (self.score() >= self.scenario.spec.pass_mark and self.critical_count() == 0
                 and not self.blocking_failures())
 
+    def extended(self, new: Injections) -> "Evaluation":
+        """This evaluation with `new` injections added after the others, computed for the new ones only (plus
+        the spacing of their neighbours and the coverage they add): what the trainer needs after each click.
+        The result equals evaluate() of the whole attempt."""
+        if len(self.parts) >= MAX_PARTS or self.nearest_mm is None:
+            whole = Injections.concat([self.injections, new])
+            return evaluate(self.scenario, whole, self.library, self.config, self.screening)
+        start = len(self.injections)
+        inj = Injections.concat([self.injections, new])
+        ctx = _context(self.scenario, new, self.library, self.config)
+        pointwise = _pointwise_rules(ctx)
+        parts = self.parts + (_Part(start, len(new), 0, pointwise),)
+        verdicts = {r: np.concatenate([self.rules[r].verdict, pointwise[r].verdict]) for r in POINTWISE}
+        nearest = extend_nearest(self.nearest_mm, self.injections, new, spacing_cap(ctx.table, inj.technique))
+        covered = None
+        if self.covered is not None:
+            covered = self.covered.copy()
+            _cover(self.scenario, ctx.table, self.config, covered, new)
+        return _assemble(self.scenario, inj, self.library, self.config, self.screening, parts, verdicts,
+                         np.concatenate([self.region, ctx.region]), np.concatenate([self.layer, ctx.layer]),
+                         nearest, covered)
+
 
 def evaluate(scenario: LoadedScenario, inj: Injections, library: Library, config: Config,
              screening: ScreeningAnswer | None = None) -> Evaluation:
     """Run every rule on every injection of an attempt, then the attempt-level rules."""
+    return evaluate_many(scenario, [inj], library, config, [screening])[0]
+
+
+def evaluate_many(scenario: LoadedScenario, attempts: Sequence[Injections], library: Library, config: Config,
+                  screenings: Sequence[ScreeningAnswer | None] | None = None) -> list[Evaluation]:
+    """evaluate() for many attempts of one scenario at once (re-scoring a cohort): the per-injection rules run
+    over all their injections together, spacing and the attempt-level rules per attempt. Each result equals
+    evaluate() of that attempt alone."""
+    if not attempts:
+        return []
+    screenings = list(screenings) if screenings is not None else [None] * len(attempts)
+    ids = attempts[0].technique_ids
+    attempts = [a if a.technique_ids == ids else Injections.from_records(a.records(), ids) for a in attempts]
+    everything = Injections.concat(list(attempts))
+    ctx = _context(scenario, everything, library, config)
+    pointwise = _pointwise_rules(ctx)
+    sizes = np.asarray([len(a) for a in attempts], dtype=np.int64)
+    ends = np.cumsum(sizes)
+    owner = np.repeat(np.arange(len(attempts)), sizes)
+    # spacing for all attempts at once: a neighbour counts only within the same attempt and technique
+    nearest = nearest_same_technique(everything.xy, owner * len(everything.technique_ids) + everything.technique,
+                                     spacing_cap(ctx.table, everything.technique))
+    covered = _cover_many(scenario, ctx.table, config, everything, owner, len(attempts))
+    out = []
+    for k, (inj, answer) in enumerate(zip(attempts, screenings)):
+        start, end = int(ends[k] - sizes[k]), int(ends[k])
+        whole = len(attempts) == 1
+        verdicts = {r: pointwise[r].verdict if whole else pointwise[r].verdict[start:end] for r in POINTWISE}
+        out.append(_assemble(scenario, inj, library, config, answer, (_Part(0, end - start, start, pointwise),),
+                             verdicts, ctx.region[start:end], ctx.layer[start:end], nearest[start:end],
+                             None if covered is None else covered[k]))
+    return out
+
+
+COVER_CHUNK = 64
+"""Attempts whose coverage grids are marked together."""
+
+
+def _cover_many(scenario: LoadedScenario, table: TechniqueTable, config: Config, inj: Injections,
+                owner: np.ndarray, attempts: int) -> np.ndarray | None:
+    """The coverage grid of every attempt (attempts, ny, nx), marked a chunk of attempts at a time; None when
+    the scenario has no target areas."""
+    if not scenario.target_polygons:
+        return None
+    grid = coverage_grid(scenario, config.scoring.coverage.cell_mm)
+    out = np.zeros((attempts,) + grid.inside.shape, dtype=bool)
+    allowed = np.asarray([tid in scenario.technique_ids for tid in table.ids], dtype=bool)
+    use = np.nonzero(allowed[inj.technique])[0] if len(inj) else np.zeros(0, dtype=np.int64)
+    bounds = np.searchsorted(owner[use], np.arange(0, attempts + COVER_CHUNK, COVER_CHUNK))
+    for c, first in enumerate(range(0, attempts, COVER_CHUNK)):
+        sel = use[bounds[c]:bounds[c + 1]]
+        grid.cover(out[first:first + COVER_CHUNK], inj.xy[sel], table.reach_mm[inj.technique[sel]],
+                   owner[sel] - first)
+    return out
+
+
+def _context(scenario: LoadedScenario, inj: Injections, library: Library, config: Config) -> "_Ctx":
+    """Everything the pointwise rules need: region and skin layer of every injection, the danger hits."""
     atlas = scenario.atlas
     table = technique_table(library, inj.technique_ids)
     region = atlas.region_index(inj.xy) if len(inj) else np.zeros(0, dtype=np.int64)
     overrides = scenario.spec.patient.skin_overrides if scenario.spec.patient else {}
     skin = atlas.skin_arrays(overrides)
     layer = _layers(inj.depth_mm, region, skin)
-    ctx = _Ctx(scenario, inj, library, config, table, region, layer, skin)
-    rules = {
+    danger = danger_index(scenario)
+    hits = danger.hits(inj.xy, inj.depth_mm)
+    return _Ctx(scenario, inj, library, config, table, region, layer, skin, danger.structures, hits)
+
+
+def _pointwise_rules(ctx: "_Ctx") -> dict[str, RuleResult]:
+    return {
         "technique": _rule_technique(ctx),
         "target": _rule_target(ctx),
         "depth": _rule_depth(ctx),
         "layer": _rule_layer(ctx),
         "angle": _rule_band(ctx, "angle", "angle_deg", "too_steep", "too_flat"),
-        "spacing": _rule_spacing(ctx),
         "volume": _rule_volume(ctx),
         "bevel": _rule_bevel(ctx),
         "product": _rule_product(ctx),
         "device": _rule_device(ctx),
         "danger": _rule_danger(ctx),
     }
-    verdicts: dict[str, int] = {}
+
+
+def _joined(parts: tuple[_Part, ...], rule: str, verdict: np.ndarray) -> RuleResult:
+    """One rule's result over the whole attempt from the parts it was computed in."""
+    if len(parts) == 1:
+        part = parts[0]
+        result = part.rules[rule]
+        if part.offset == 0 and len(result.verdict) == part.n:
+            return result
+        return RuleResult(verdict, lambda i: result.explain(part.offset + i))
+    starts = [p.start for p in parts]
+
+    def explain(i: int) -> list[Finding]:
+        part = parts[bisect.bisect_right(starts, i) - 1]
+        return part.rules[rule].explain(part.offset + i - part.start)
+
+    return RuleResult(verdict, explain)
+
+
+def _assemble(scenario: LoadedScenario, inj: Injections, library: Library, config: Config,
+              screening: ScreeningAnswer | None, parts: tuple[_Part, ...], verdicts: dict[str, np.ndarray],
+              region: np.ndarray, layer: np.ndarray, nearest: np.ndarray, covered: np.ndarray | None) -> Evaluation:
+    """The evaluation of one attempt from its pointwise results, its nearest-neighbour distances and its coverage
+    grid: spacing and the attempt-level rules are decided here."""
+    table = technique_table(library, inj.technique_ids)
+    overrides = scenario.spec.patient.skin_overrides if scenario.spec.patient else {}
+    ctx = _Ctx(scenario, inj, library, config, table, region, layer, scenario.atlas.skin_arrays(overrides),
+               (), None, covered)
+    rules = {}
+    for rule in INJECTION_RULES:
+        rules[rule] = _rule_spacing(ctx, nearest) if rule == "spacing" else _joined(parts, rule, verdicts[rule])
+    verdicts_attempt: dict[str, int] = {}
     findings: list[Finding] = []
     measures: dict[str, float | None] = {
         "total_volume_ml": round(float(np.sum(inj.volume_ml)), 9) if len(inj) else 0.0,
@@ -263,9 +401,10 @@ def evaluate(scenario: LoadedScenario, inj: Injections, library: Library, config
                 and patient.screening is not None)
     if not declined:  # a patient sent home is judged on the decision alone
         for rule_fn in (_attempt_count, _attempt_coverage, _attempt_total_volume, _attempt_time):
-            rule_fn(ctx, verdicts, findings, measures)
-    _attempt_screening(ctx, screening, verdicts, findings)
-    return Evaluation(scenario, inj, config, library, region, layer, rules, findings, verdicts, measures)
+            rule_fn(ctx, verdicts_attempt, findings, measures)
+    _attempt_screening(ctx, screening, verdicts_attempt, findings)
+    return Evaluation(scenario, inj, config, library, region, layer, rules, findings, verdicts_attempt, measures,
+                      screening, nearest, covered, parts)
 
 
 @dataclass(frozen=True)
@@ -278,6 +417,9 @@ class _Ctx:
     region: np.ndarray
     layer: np.ndarray
     skin: np.ndarray
+    structures: tuple[Structure, ...] = ()
+    hits: DangerHits | None = None
+    covered: np.ndarray | None = None
 
     @property
     def atlas(self) -> Atlas:
@@ -361,13 +503,8 @@ def _rule_target(ctx: _Ctx) -> RuleResult:
     n = len(ctx.inj)
     off = ctx.region < 0
     inside = np.ones(n, dtype=bool)
-    polys = ctx.scenario.target_polygons
-    if polys and n:
-        from sim.core.geometry import points_in_polygon
-
-        inside = np.zeros(n, dtype=bool)
-        for _name, poly in polys:
-            inside |= points_in_polygon(ctx.inj.xy, poly)
+    if ctx.scenario.target_polygons and n:
+        inside = target_index(ctx.scenario).lookup(ctx.inj.xy) >= 0
     verdict = np.where(off, ctx.verdict_name("off_map"),
                        np.where(inside, OK, ctx.verdict_name("outside_target"))).astype(np.int8)
     labels = ", ".join(t.label for t in ctx.scenario.spec.targets)
@@ -463,25 +600,55 @@ def _rule_band(ctx: _Ctx, rule: str, quantity: str, high_case: str, low_case: st
     return RuleResult(verdict, explain)
 
 
-def nearest_same_technique(xy: np.ndarray, technique: np.ndarray) -> np.ndarray:
-    """Distance [mm] from each injection to its nearest neighbour of the same technique; NaN when it has none.
-    A k-d tree per technique: O(n log n), never all pairs."""
-    from scipy.spatial import cKDTree
+def _distance(xy: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Distance [mm] between injections i and j, elementwise; the one formula both the whole-attempt and the
+    injection-by-injection spacing use."""
+    return np.sqrt((xy[i, 0] - xy[j, 0]) ** 2 + (xy[i, 1] - xy[j, 1]) ** 2)
 
-    out = np.full(len(xy), np.nan)
-    for k in np.unique(technique):
-        idx = np.nonzero(technique == k)[0]
-        if len(idx) < 2:
+
+def spacing_cap(table: TechniqueTable, technique: np.ndarray) -> np.ndarray:
+    """Per injection, the spacing beyond which the verdict no longer depends on the distance (the top of the
+    technique's warn band: farther fails all the same)."""
+    b = table.bands["spacing_mm"]
+    return np.maximum(b[:, 1], b[:, 3])[technique]
+
+
+def nearest_same_technique(xy: np.ndarray, technique: np.ndarray, cap: np.ndarray | None = None) -> np.ndarray:
+    """Distance [mm] from each injection to its nearest neighbour of the same technique; NaN when it has none;
+    +inf when it is beyond `cap` (its exact value is then worked out only when a finding needs it). A spatial
+    grid (sim.core.spatial.nearest_in_group): linear in the number of injections, never all pairs."""
+    return nearest_in_group(xy, technique, _distance, cap)
+
+
+def exact_nearest(xy: np.ndarray, technique: np.ndarray, i: int) -> float:
+    """The distance [mm] from injection i to its nearest neighbour of the same technique, by the same formula."""
+    same = np.nonzero(technique == technique[i])[0]
+    same = same[same != i]
+    return float(_distance(xy, same, np.full(len(same), i)).min()) if len(same) else float("nan")
+
+
+def extend_nearest(nearest: np.ndarray, old: Injections, new: Injections, cap: np.ndarray) -> np.ndarray:
+    """nearest_same_technique of old + new, from that of old: each new injection is measured against the ones of
+    its technique before it, which may in turn come closer to it than to their old neighbour. `cap` is for all
+    of old + new."""
+    xy = np.concatenate([old.xy, new.xy])
+    technique = np.concatenate([old.technique, new.technique])
+    out = np.concatenate([nearest, np.full(len(new), np.nan)])
+    for k in range(len(old), len(xy)):
+        same = np.nonzero(technique[:k] == technique[k])[0]
+        if not len(same):
             continue
-        dist, _ = cKDTree(xy[idx]).query(xy[idx], k=2)
-        out[idx] = dist[:, 1]
+        d = _distance(xy, same, np.full(len(same), k))
+        out[k] = d.min()
+        closer = ~(out[same] <= d)  # NaN (no neighbour yet) too
+        out[same[closer]] = d[closer]
+    out[out > cap] = np.inf
     return out
 
 
-def _rule_spacing(ctx: _Ctx) -> RuleResult:
+def _rule_spacing(ctx: _Ctx, nn: np.ndarray) -> RuleResult:
     """spacing: distance to the nearest injection of the same technique against spacing_mm; closer than
     scoring.spacing.double_puncture_mm is a double puncture (fail)."""
-    nn = nearest_same_technique(ctx.inj.xy, ctx.inj.technique) if len(ctx.inj) else np.zeros(0)
     bounds = ctx.table.bands["spacing_mm"][ctx.inj.technique]
     has = ~np.isnan(nn)
     verdict = np.zeros(len(nn), dtype=np.int8)
@@ -492,13 +659,14 @@ def _rule_spacing(ctx: _Ctx) -> RuleResult:
     def explain(i: int) -> list[Finding]:
         tech = ctx.tech(i)
         expected = tech.spacing_mm.describe("mm")
+        d = float(nn[i]) if np.isfinite(nn[i]) else exact_nearest(ctx.inj.xy, ctx.inj.technique, i)
         if double[i]:
             case = "double"
         else:
-            case = "too_far" if nn[i] > bounds[i, 1] else "too_close"
+            case = "too_far" if d > bounds[i, 1] else "too_close"
         return [Finding("spacing", VERDICTS[int(verdict[i])],
-                        ctx.text("spacing", case, measured=fmt(nn[i], "mm"), technique=tech.name, expected=expected),
-                        tech.spacing_mm.source, float(nn[i]), expected, "mm")]
+                        ctx.text("spacing", case, measured=fmt(d, "mm"), technique=tech.name, expected=expected),
+                        tech.spacing_mm.source, d, expected, "mm")]
 
     return RuleResult(verdict, explain)
 
@@ -629,30 +797,30 @@ def spot_structure(spot: NoGoSpot, index: int) -> Structure:
                      (float(p[0, 0] - r), float(p[0, 1] - r), float(p[0, 0] + r), float(p[0, 1] + r)), p)
 
 
+@functools.lru_cache(maxsize=32)
+def danger_index(scenario: LoadedScenario) -> DangerIndex:
+    """The atlas's danger structures and the scenario's no-go spots, indexed for lookup."""
+    spots = [spot_structure(s, i) for i, s in enumerate(scenario.spec.no_go)]
+    return DangerIndex(list(scenario.atlas.structures) + spots)
+
+
 def _rule_danger(ctx: _Ctx) -> RuleResult:
     """danger: depth-aware danger structures of the atlas and the scenario's no-go spots. A hit needs the point
     within the structure's lateral margin AND the tip at or below its depth there; the structure's severity sets
     the verdict (scoring.severity_verdict)."""
-    n = len(ctx.inj)
-    structures = list(ctx.atlas.structures) + [spot_structure(s, i) for i, s in enumerate(ctx.scenario.spec.no_go)]
     sev = ctx.config.scoring.severity_verdict
-    verdict = np.zeros(n, dtype=np.int8)
-    hits: dict[int, list[tuple[Structure, float, float]]] = {}
-    if n:
-        for s in structures:
-            hit, dist, sdepth = s.hits(ctx.inj.xy, ctx.inj.depth_mm)
-            if not hit.any():
-                continue
-            code = CODE[getattr(sev, s.severity)]
-            idx = np.nonzero(hit)[0]
-            verdict[idx] = np.maximum(verdict[idx], code)
-            for i in idx:
-                hits.setdefault(int(i), []).append((s, float(dist[i]), float(sdepth[i])))
+    hits = ctx.hits
+    codes = np.asarray([CODE[getattr(sev, s.severity)] for s in ctx.structures], dtype=np.int8)
+    verdict = np.zeros(len(ctx.inj), dtype=np.int8)
+    if len(hits.point):
+        np.maximum.at(verdict, hits.point, codes[hits.structure])
 
     def explain(i: int) -> list[Finding]:
         out = []
-        for s, dist, sdepth in hits.get(i, []):
-            v = VERDICTS[CODE[getattr(sev, s.severity)]]
+        for h in hits.of(i):
+            s = ctx.structures[int(hits.structure[h])]
+            dist, sdepth = float(hits.distance[h]), float(hits.depth[h])
+            v = VERDICTS[int(codes[hits.structure[h]])]
             if v == "ok":
                 continue
             measured = fmt(ctx.inj.depth_mm[i], "mm")
@@ -709,40 +877,25 @@ def _attempt_count(ctx: _Ctx, verdicts, findings, measures) -> None:
 
 
 @functools.lru_cache(maxsize=32)
-def target_cells(scenario: LoadedScenario, cell_mm: float) -> np.ndarray:
-    """Centres [mm] of the grid cells inside the scenario's target areas (their union)."""
-    from sim.core.geometry import points_in_polygon
-
-    polys = [p for _n, p in scenario.target_polygons]
-    allp = np.concatenate(polys)
-    x0, y0 = allp.min(axis=0)
-    x1, y1 = allp.max(axis=0)
-    xs = np.arange(x0 + cell_mm / 2, x1, cell_mm)
-    ys = np.arange(y0 + cell_mm / 2, y1, cell_mm)
-    gx, gy = np.meshgrid(xs, ys)
-    cells = np.stack([gx.ravel(), gy.ravel()], axis=1)
-    inside = np.zeros(len(cells), dtype=bool)
-    for p in polys:
-        inside |= points_in_polygon(cells, p)
-    return cells[inside]
+def target_index(scenario: LoadedScenario) -> RegionIndex:
+    """The scenario's target polygons, indexed: inside one of them is index >= 0."""
+    return RegionIndex([p for _n, p in scenario.target_polygons], 0.0)
 
 
-def coverage_fraction(scenario: LoadedScenario, inj: Injections, table: TechniqueTable, cell_mm: float) -> float:
-    """Share of the target area within reach (the technique's reach_mm) of an injection of an allowed technique."""
-    from scipy.spatial import cKDTree
+@functools.lru_cache(maxsize=32)
+def coverage_grid(scenario: LoadedScenario, cell_mm: float) -> CoverageGrid:
+    """The scenario's target areas (their union) sampled on a grid of cell_mm."""
+    return CoverageGrid([p for _n, p in scenario.target_polygons], cell_mm)
 
-    cells = target_cells(scenario, cell_mm)
-    if len(cells) == 0:
-        return 0.0
-    covered = np.zeros(len(cells), dtype=bool)
-    for k in np.unique(inj.technique):
-        if table.ids[k] not in scenario.technique_ids:
-            continue
-        pts = inj.xy[inj.technique == k]
-        reach = float(table.reach_mm[k])
-        d, _ = cKDTree(pts).query(cells, k=1, distance_upper_bound=reach)
-        covered |= d <= reach
-    return float(covered.mean())
+
+def _cover(scenario: LoadedScenario, table: TechniqueTable, config: Config, covered: np.ndarray,
+           inj: Injections) -> None:
+    """Mark the grid cells within reach (the technique's reach_mm) of injections of a technique the scenario
+    allows."""
+    allowed = np.asarray([tid in scenario.technique_ids for tid in table.ids], dtype=bool)
+    use = allowed[inj.technique] if len(inj) else np.zeros(0, dtype=bool)
+    grid = coverage_grid(scenario, config.scoring.coverage.cell_mm)
+    grid.cover(covered, inj.xy[use], table.reach_mm[inj.technique[use]])
 
 
 def _attempt_coverage(ctx: _Ctx, verdicts, findings, measures) -> None:
@@ -753,7 +906,7 @@ def _attempt_coverage(ctx: _Ctx, verdicts, findings, measures) -> None:
     cfg = ctx.config.scoring.coverage
     spec = ctx.scenario.spec.coverage
     ok, warn = (spec.ok, spec.warn) if spec else (cfg.ok, cfg.warn)
-    value = coverage_fraction(ctx.scenario, ctx.inj, ctx.table, cfg.cell_mm) if len(ctx.inj) else 0.0
+    value = coverage_grid(ctx.scenario, cfg.cell_mm).fraction(ctx.covered) if len(ctx.inj) else 0.0
     measures["coverage"] = value
     v = OK if value >= ok else (WARN if value >= warn else FAIL)
     verdicts["coverage"] = v
