@@ -27,6 +27,9 @@ def structures_beneath(atlas: Atlas, x_mm: float, y_mm: float, extra=()) -> list
     out = []
     xy = np.array([[x_mm, y_mm]])
     for s in list(atlas.structures) + list(extra):
+        x0, y0, x1, y1 = s.bbox
+        if not (x0 <= x_mm <= x1 and y0 <= y_mm <= y1):  # Structure.hits's own first test, without the arrays
+            continue
         hit, dist, depth = s.hits(xy, np.array([np.inf]))
         if hit[0]:
             seg_margin = float(max(s.margin_a.max(), s.margin_b.max()))

@@ -1,7 +1,7 @@
 """The map, drawn from the atlas in millimetres and shown at any zoom and pan.
 
 The static picture (skin, hair, features, target areas, danger structures) is drawn once per view into a cached
-surface; only the marks and the cursor are drawn each frame.
+surface; the marks over it are kept the same way (sim.ui.layers.MarkLayer), so that a frame only blits them.
 """
 
 from __future__ import annotations
@@ -55,6 +55,10 @@ class MapView:
         px[..., 1] = self.rect.centery - (mm[..., 1] - self.centre[1]) * s
         return px
 
+    def to_local(self, mm) -> np.ndarray:
+        """Pixels on the map's own surface (background(), sim.ui.layers.MarkLayer): to_px from the view's corner."""
+        return self.to_px(mm) - np.array(self.rect.topleft)
+
     def to_mm(self, px) -> np.ndarray:
         px = np.asarray(px, dtype=np.float64)
         s = self.scale
@@ -97,8 +101,7 @@ class MapView:
         return self._cache
 
     def _pts(self, mm) -> list[tuple[float, float]]:
-        px = self.to_px(mm) - np.array(self.rect.topleft)
-        return [(float(x), float(y)) for x, y in px]
+        return [(float(x), float(y)) for x, y in self.to_local(mm)]
 
     def _pair(self, base: str):
         """The closed outline made of a paired drawing item's left half and mirrored right half."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import math
 from pathlib import Path
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 import numpy as np
 import pygame
@@ -20,6 +20,7 @@ from sim.core.scoring.engine import VERDICTS, ScreeningAnswer, bleb_diameter_mm,
 from sim.core.screening import load_reasons
 from sim.ui import crosssection, style
 from sim.ui.app import REPLAY_INJECT, REPLAY_SUBMIT, ui_settings
+from sim.ui.layers import Cached, MarkLayer
 from sim.ui.mapview import MapView
 
 TOP_BAR = 52
@@ -420,6 +421,12 @@ class WorkspaceScreen(Screen):
         self.shift_factor = float(ui_settings()["steps_shift_factor"])
         self.view = MapView(scenario, pygame.Rect(0, TOP_BAR, 800, 600))
         self.view.show_danger = False
+        self.marks = MarkLayer(self.view)
+        self._state: tuple[tuple[dict, ...], bytes] = ((), b"")
+        self._xy_of: tuple[dict, ...] = ()
+        self._xy = np.empty((0, 2))
+        self._top_pic, self._panel_pic, self._xs_pic = Cached(), Cached(), Cached()
+        self._findings_pic, self._tooltip_pic = Cached(), Cached()
         self.cursor_mm: np.ndarray | None = None
         self.pressing = False
         self.press_depth = 0.0
@@ -743,44 +750,58 @@ class WorkspaceScreen(Screen):
             self._post_next_replay()
 
     # ------------------------------------------------------------ drawing
+    #
+    # A frame blits pictures kept from the frames before (sim.ui.layers): the map with its marks, the top bar, the
+    # needle panel, the cross-section, the findings and the tooltip are each drawn again only when what they show
+    # changes; the cursor and the selection ring are drawn every frame.
 
     def draw(self, surf) -> None:
-        self.view.draw(surf)
+        recs, looks = self._state = self._mark_state()
+        self.marks.draw(surf, recs, looks, self._paint_marks)
         clip = surf.get_clip()
         surf.set_clip(self.view.rect)
-        self._marks(surf)
+        if self.selected is not None and self.selected < len(recs):
+            pygame.draw.circle(surf, style.ACCENT, self.view.to_px(self._positions()[self.selected]), 11, 2)
         self._cursor(surf)
         surf.set_clip(clip)
         self._top_bar(surf)
         pygame.draw.rect(surf, style.BG, self.side)
         pygame.draw.line(surf, style.PANEL_EDGE, self.side.topleft, self.side.bottomleft, 1)
-        self._panel(surf)
+        surf.blit(self._panel_pic.get((self.panel_rect.size, astuple(self.needle)), self._panel), self.panel_rect)
         self._cross_section(surf)
-        self._findings(surf)
+        key = (self.list_rect.size, self._state)
+        surf.blit(self._findings_pic.get(key, self._findings), self.list_rect)
 
-    def _verdicts(self) -> list[str | None]:
-        if self.exam or not len(self.attempt):
-            return [None] * len(self.attempt)
-        return [VERDICTS[int(v)] for v in self.attempt.evaluation.verdict]
+    def _mark_state(self) -> tuple[tuple[dict, ...], bytes]:
+        """What the marks show: the records and, in practice, their verdicts (one byte each; none in an exam)."""
+        recs = tuple(self.attempt.records)
+        if self.exam or not recs:
+            return recs, b""
+        return recs, self.attempt.evaluation.verdict.tobytes()
 
-    def _marks(self, surf) -> None:
-        if not len(self.attempt):
-            return
-        verdicts = self._verdicts()
-        inj = self.attempt.records
-        pts = self.view.to_px(np.array([[r["x_mm"], r["y_mm"]] for r in inj]))
-        scale = self.view.scale
-        for i, (rec, p, v) in enumerate(zip(inj, pts, verdicts)):
-            tech = self.app.library.get(rec["technique"])
+    def _positions(self) -> np.ndarray:
+        """The injections' (x, y) in mm, a row each; made again only when the records change."""
+        recs = self._state[0]
+        if recs != self._xy_of:
+            self._xy = np.array([[r["x_mm"], r["y_mm"]] for r in recs], dtype=float).reshape(-1, 2)
+            self._xy_of = recs
+        return self._xy
+
+    def _paint_marks(self, surf: pygame.Surface, start: int) -> None:
+        """Paint the marks from `start` on, on the map's surface: a papule's bleb to scale, then the verdict's mark."""
+        recs = self._state[0][start:]
+        verdicts = ([None] * len(recs) if self.exam else
+                    [VERDICTS[int(v)] for v in self.attempt.evaluation.verdict[start:]])
+        pts = self.view.to_local(self._positions()[start:])
+        blebs = bleb_diameter_mm(np.array([r["volume_ml"] for r in recs]), self.app.config) / 2 * self.view.scale
+        for rec, p, v, bleb in zip(recs, pts, verdicts, blebs):
             r = 4.0
-            if tech.papule:
-                r = max(3.0, float(bleb_diameter_mm(rec["volume_ml"], self.app.config)) / 2 * scale)
+            if self.app.library.get(rec["technique"]).papule:
+                r = max(3.0, float(bleb))
                 pygame.draw.circle(surf, (255, 240, 230), p, r)
                 pygame.draw.circle(surf, (200, 150, 130), p, r, 1)
                 r = max(3.0, min(r * 0.5, 6.0))
             style.mark(surf, v, p, r)
-        if self.selected is not None and self.selected < len(inj):
-            pygame.draw.circle(surf, style.ACCENT, pts[self.selected], 11, 2)
 
     def _cursor(self, surf) -> None:
         if self.cursor_mm is None:
@@ -801,17 +822,20 @@ class WorkspaceScreen(Screen):
         style.text(surf, label, (rect.left + 8, rect.top + 5), 18)
         hover = self._hovered()
         if hover is not None and not self.exam:
-            self._tooltip(surf, hover, p)
+            tip = self._tooltip_pic.get((hover, self._state), lambda: self._tooltip(hover))
+            x = min(p[0] + 16, self.view.rect.right - tip.get_width() - 4)
+            y = min(p[1] + 16, self.view.rect.bottom - tip.get_height() - 4)
+            surf.blit(tip, (x, y))
 
     def _hovered(self) -> int | None:
-        if self.cursor_mm is None or not len(self.attempt):
+        if self.cursor_mm is None or not self._state[0]:
             return None
-        xy = np.array([[r["x_mm"], r["y_mm"]] for r in self.attempt.records])
-        d = np.hypot(*(xy - self.cursor_mm).T) * self.view.scale
+        d = np.hypot(*(self._positions() - self.cursor_mm).T) * self.view.scale
         i = int(np.argmin(d))
         return i if d[i] <= 8 else None
 
-    def _tooltip(self, surf, i: int, p) -> None:
+    def _tooltip(self, i: int) -> pygame.Surface:
+        """The verdict and findings of injection i, in a box drawn next to the cursor."""
         ev = self.attempt.evaluation
         findings = ev.findings(i)
         lines = [f"#{i + 1} {self.app.library.get(self.attempt.records[i]['technique']).name}: "
@@ -819,35 +843,41 @@ class WorkspaceScreen(Screen):
         lines += [f"{f.rule}: {f.message}" for f in findings] or ["Within the spec."]
         width = 420
         wrapped = [(k == 0, line) for k, text_ in enumerate(lines) for line in style.wrap(text_, width - 16, 17)]
-        h = len(wrapped) * 18 + 12
-        x = min(p[0] + 16, self.view.rect.right - width - 4)
-        y = min(p[1] + 16, self.view.rect.bottom - h - 4)
-        rect = pygame.Rect(x, y, width, h)
+        surf = pygame.Surface((width, len(wrapped) * 18 + 12), pygame.SRCALPHA)
+        rect = surf.get_rect()
         pygame.draw.rect(surf, (255, 255, 255), rect, border_radius=4)
         pygame.draw.rect(surf, style.PANEL_EDGE, rect, 1, border_radius=4)
         for k, (bold, line) in enumerate(wrapped):
-            style.text(surf, line, (x + 8, y + 6 + 18 * k), 17, style.INK, bold)
+            style.text(surf, line, (8, 6 + 18 * k), 17, style.INK, bold)
+        return surf
 
     def _top_bar(self, surf) -> None:
-        w = surf.get_width()
-        pygame.draw.rect(surf, style.PANEL, (0, 0, w, TOP_BAR))
-        pygame.draw.line(surf, style.PANEL_EDGE, (0, TOP_BAR - 1), (w, TOP_BAR - 1), 1)
         spec = self.scenario.spec
-        title = spec.title + ("  [EXAM]" if self.exam else "")
-        style.text(surf, title, (PAD, 8), 22, style.INK, True)
         limit = spec.time_limit_s
         over = limit is not None and self.elapsed > limit
         timer = _clock(self.elapsed) + (f" / {_clock(limit)}" if limit else "")
         count = f"{len(self.attempt)}" + (f" / {spec.count.min}-{spec.count.max}" if spec.count else "")
+        tool = f"{self.tech.name}, {'mesoinjector' if self.needle.device == 'gun' else 'by hand'}"
+        cov = None
+        if self.scenario.target_polygons:
+            cov = (self.attempt.evaluation.measures.get("coverage") if len(self.attempt) else 0.0) or 0.0
+        key = (surf.get_width(), over, timer, count, tool, cov)
+        surf.blit(self._top_pic.get(key, lambda: self._draw_top_bar(*key)), (0, 0))
+
+    def _draw_top_bar(self, w: int, over: bool, timer: str, count: str, tool: str, cov: float | None) \
+            -> pygame.Surface:
+        surf = pygame.Surface((w, TOP_BAR))
+        surf.fill(style.PANEL)
+        pygame.draw.line(surf, style.PANEL_EDGE, (0, TOP_BAR - 1), (w, TOP_BAR - 1), 1)
+        spec = self.scenario.spec
+        title = spec.title + ("  [EXAM]" if self.exam else "")
+        style.text(surf, title, (PAD, 8), 22, style.INK, True)
         x = PAD
         y = 32
         x = style.text(surf, f"Time {timer}", (x, y), 18, style.VERDICT["fail"] if over else style.MUTED).right + 16
         x = style.text(surf, f"Injections {count}", (x, y), 18, style.MUTED).right + 16
-        x = style.text(surf, f"{self.tech.name}, {'mesoinjector' if self.needle.device == 'gun' else 'by hand'}",
-                       (x, y), 18, style.MUTED).right + 16
-        if self.scenario.target_polygons:
-            cov = self.attempt.evaluation.measures.get("coverage") if len(self.attempt) else 0.0
-            cov = cov or 0.0
+        x = style.text(surf, tool, (x, y), 18, style.MUTED).right + 16
+        if cov is not None:
             bar = pygame.Rect(x + 70, y + 2, 120, 12)
             style.text(surf, "Coverage", (x, y), 18, style.MUTED)
             pygame.draw.rect(surf, (220, 224, 230), bar)
@@ -856,9 +886,11 @@ class WorkspaceScreen(Screen):
             pygame.draw.line(surf, style.INK, (bar.left + bar.width * ok, bar.top - 2),
                              (bar.left + bar.width * ok, bar.bottom + 2), 2)
             style.text(surf, f"{cov:.0%}", (bar.right + 6, y), 18, style.MUTED)
+        return surf
 
-    def _panel(self, surf) -> None:
-        p = self.panel_rect
+    def _panel(self) -> pygame.Surface:
+        surf = pygame.Surface(self.panel_rect.size)
+        p = surf.get_rect()
         pygame.draw.rect(surf, style.PANEL, p)
         pygame.draw.rect(surf, style.PANEL_EDGE, p, 1)
         style.text(surf, "Needle", (p.left + 8, p.top + 6), 21, style.INK, True)
@@ -874,28 +906,38 @@ class WorkspaceScreen(Screen):
         style.text(surf, t.summary if len(t.summary) < 60 else t.summary[:57] + "...", (p.left + 10, p.top + 226),
                    15, style.MUTED)
         style.text(surf, "F1: keys", (p.right - 8, p.top + 8), 16, style.MUTED, anchor="topright")
+        return surf
 
     def _cross_section(self, surf) -> None:
         xy = self.cursor_mm
         if xy is None and self.selected is not None and self.selected < len(self.attempt):
-            rec = self.attempt.records[self.selected]
-            xy = np.array([rec["x_mm"], rec["y_mm"]])
+            xy = self._positions()[self.selected]
         n = self.needle
         if xy is None:
-            crosssection.draw(surf, self.xs_rect, None, None, n.depth_mm, n.angle_deg, [])
-            return
-        r = self.region_at(xy)
-        skin = tuple(self._skin[r]) if r >= 0 else None
-        name = self.scenario.atlas.regions[r].name if r >= 0 else None
-        beneath = crosssection.structures_beneath(self.scenario.atlas, xy[0], xy[1],
-                                                  self.spots) if self.view.show_danger or not self.exam else []
-        hand = n.device == "hand" and n.control == "hand"
-        depth = self.press_depth if hand else n.depth_mm
-        crosssection.draw(surf, self.xs_rect, name, skin, depth, n.angle_deg, beneath, self.pressing,
-                          n.depth_mm if hand else None)
+            args = (None, None, n.depth_mm, n.angle_deg, [])
+        else:
+            r = self.region_at(xy)
+            skin = tuple(self._skin[r]) if r >= 0 else None
+            name = self.scenario.atlas.regions[r].name if r >= 0 else None
+            beneath = crosssection.structures_beneath(self.scenario.atlas, xy[0], xy[1],
+                                                      self.spots) if self.view.show_danger or not self.exam else []
+            hand = n.device == "hand" and n.control == "hand"
+            depth = self.press_depth if hand else n.depth_mm
+            args = (name, skin, depth, n.angle_deg, beneath, self.pressing, n.depth_mm if hand else None)
+        # the picture shows a structure's name, depth and severity, not how far the cursor is from its axis
+        shown = tuple((b.name, b.depth_mm, b.severity) for b in args[4])
+        key = (self.xs_rect.size, args[:4], shown, args[5:])
 
-    def _findings(self, surf) -> None:
-        r = self.list_rect
+        def render() -> pygame.Surface:
+            pic = pygame.Surface(self.xs_rect.size)
+            crosssection.draw(pic, pic.get_rect(), *args)
+            return pic
+
+        surf.blit(self._xs_pic.get(key, render), self.xs_rect)
+
+    def _findings(self) -> pygame.Surface:
+        surf = pygame.Surface(self.list_rect.size)
+        r = surf.get_rect()
         pygame.draw.rect(surf, style.PANEL, r)
         pygame.draw.rect(surf, style.PANEL_EDGE, r, 1)
         inner = r.inflate(-16, -12)
@@ -903,13 +945,13 @@ class WorkspaceScreen(Screen):
             style.text(surf, "Exam", (inner.left, inner.top), 21, style.INK, True)
             style.paragraph(surf, "Findings are shown after you submit. Marks are neutral and there is no undo.",
                             pygame.Rect(inner.left, inner.top + 26, inner.width, 80), 18, style.MUTED)
-            return
+            return surf
         style.text(surf, "Findings (newest first)", (inner.left, inner.top), 21, style.INK, True)
         if not len(self.attempt):
             style.paragraph(surf, "Place an injection: its findings appear here at once, with the rule and its "
                             "source. Hover a mark to see them again.",
                             pygame.Rect(inner.left, inner.top + 26, inner.width, 120), 18, style.MUTED)
-            return
+            return surf
         ev = self.attempt.evaluation
         y = inner.top + 26
         for i in range(len(self.attempt) - 1, -1, -1):
@@ -936,6 +978,7 @@ class WorkspaceScreen(Screen):
                            style.MUTED)
                 y += 18
             y += 4
+        return surf
 
     def draw_overlay(self, surf) -> None:
         msg, left = self.toast
@@ -1051,6 +1094,7 @@ class SummaryScreen(Screen):
         app.last_saved = self.saved
         self.view = MapView(attempt.scenario, pygame.Rect(0, 0, 100, 100))
         self.view.show_danger = True
+        self.marks = MarkLayer(self.view)
         self._shot_pending = bool(opts.replay or opts.screenshot)
 
     def layout(self, size) -> None:
@@ -1112,15 +1156,16 @@ class SummaryScreen(Screen):
         elif event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
             self.app.quit(0)
 
-    def draw(self, surf) -> None:
-        self.view.draw(surf)
-        rep = self.report
-        verdicts = [e["verdict"] for e in rep["injections"]]
+    def _paint_marks(self, surf: pygame.Surface, start: int) -> None:
+        """The numbered marks (numbers up to 150 marks), each in its verdict's colour and shape."""
         recs = self.attempt.records
-        if recs:
-            pts = self.view.to_px(np.array([[r["x_mm"], r["y_mm"]] for r in recs]))
-            for i, (p, v) in enumerate(zip(pts, verdicts)):
-                style.mark(surf, v, p, 5, i + 1 if len(recs) <= 150 else None)
+        pts = self.view.to_local(np.array([[r["x_mm"], r["y_mm"]] for r in recs[start:]]))
+        for i, (p, e) in enumerate(zip(pts, self.report["injections"][start:]), start):
+            style.mark(surf, e["verdict"], p, 5, i + 1 if len(recs) <= 150 else None)
+
+    def draw(self, surf) -> None:
+        self.marks.draw(surf, tuple(self.attempt.records), b"", self._paint_marks)  # a finished attempt's verdicts
+        rep = self.report
         r = self.right
         pygame.draw.rect(surf, style.PANEL, r)
         pygame.draw.rect(surf, style.PANEL_EDGE, r, 1)
@@ -1209,6 +1254,7 @@ class RecordViewerScreen(Screen):
         self.status = "signature verified" if ok else f"signature NOT verified: {why}"
         self.view = MapView(scn, pygame.Rect(0, TOP_BAR, 800, 600))
         self.view.show_danger = True
+        self.marks = MarkLayer(self.view)
         self.shown = 0
         self.playing = False
         self.clock = 0.0
@@ -1275,14 +1321,17 @@ class RecordViewerScreen(Screen):
                     self.layout(self.app.size)
                     break
 
+    def _paint_marks(self, surf: pygame.Surface, start: int) -> None:
+        entries = self.report["injections"][start:self.shown]
+        pts = self.view.to_local(np.array([[e["x_mm"], e["y_mm"]] for e in entries]))
+        for e, p in zip(entries, pts):
+            style.mark(surf, e["verdict"], p, 5, e["index"] + 1)
+
     def draw(self, surf) -> None:
-        self.view.draw(surf)
         entries = self.report["injections"][:self.shown]
+        self.marks.draw(surf, tuple(entries), b"", self._paint_marks)  # a saved report's entries do not change
         if entries:
-            pts = self.view.to_px(np.array([[e["x_mm"], e["y_mm"]] for e in entries]))
-            for e, p in zip(entries, pts):
-                style.mark(surf, e["verdict"], p, 5, e["index"] + 1)
-            pygame.draw.circle(surf, style.ACCENT, pts[-1], 12, 2)
+            pygame.draw.circle(surf, style.ACCENT, self.view.to_px((entries[-1]["x_mm"], entries[-1]["y_mm"])), 12, 2)
         w = surf.get_width()
         pygame.draw.rect(surf, style.PANEL, (0, 0, w - SIDE, TOP_BAR))
         rep = self.report
