@@ -23,6 +23,8 @@ import numpy as np
 
 from sim.core.geometry import points_in_polygon
 
+FEW = 4
+"""Up to this many points are looked up one by one in plain Python (a click, the cursor)."""
 SMALL = 256
 """Fewer points than this are looked up exactly as long as the raster has not been built."""
 EPS_MM = 1e-6
@@ -34,7 +36,7 @@ def _expand(counts: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndar
     total = int(counts.sum())
     group = np.repeat(np.arange(len(counts)), counts)
     first = np.cumsum(counts) - counts
-    item = np.arange(total) - np.repeat(first, counts) + np.repeat(starts, counts)
+    item = np.arange(total) + (starts - first)[group]
     return group, item
 
 
@@ -146,6 +148,14 @@ class _Grid:
         return np.concatenate(cells), np.concatenate(edges), np.concatenate(dists)
 
 
+def _cell_label(grid: _Grid, labels: np.ndarray, x: float, y: float) -> int:
+    i = math.floor((x - grid.x0) / grid.cell)
+    j = math.floor((y - grid.y0) / grid.cell)
+    if 0 <= i < grid.nx and 0 <= j < grid.ny:
+        return int(labels[j, i])
+    return -1
+
+
 class RegionIndex:
     """Region of every point in O(1) per point; see the module docstring. `polygons` in priority order (an earlier
     one wins where they overlap); points outside all of them within `snap_mm` of one belong to the nearest.
@@ -223,6 +233,8 @@ class RegionIndex:
             return self.exact(xy)
         if not len(xy):
             return np.zeros(0, dtype=np.int64)
+        if len(xy) <= FEW:
+            return self._lookup_few(xy)
         fine, labels, coarse, outer = self.rasters
         out = np.full(len(xy), -1, dtype=np.int64)
         idx, cell = fine.locate(xy)
@@ -234,6 +246,19 @@ class RegionIndex:
         mixed = np.nonzero(out == -2)[0]
         if len(mixed):
             out[mixed] = self.exact(xy[mixed])
+        return out
+
+    def _lookup_few(self, xy: np.ndarray) -> np.ndarray:
+        """lookup() for a click or two, in plain Python: the same cells, the same answers, less overhead."""
+        fine, labels, coarse, outer = self.rasters
+        out = np.full(len(xy), -1, dtype=np.int64)
+        for k, (x, y) in enumerate(xy.tolist()):
+            if not (math.isfinite(x) and math.isfinite(y)):
+                continue
+            label = _cell_label(fine, labels, x, y)
+            if label == -1 and self.snap > 0:
+                label = _cell_label(coarse, outer, x, y)
+            out[k] = self.exact(xy[k:k + 1])[0] if label == -2 else label
         return out
 
     # ------------------------------------------------------------ the exact test, for mixed cells
@@ -323,6 +348,10 @@ class DangerHits:
         return range(int(lo), int(hi))
 
 
+def _boxes_meet(a, b) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
 class _CellLists:
     """Items by grid cell: each item (a box) is listed in every cell its box touches, in ascending order."""
 
@@ -408,10 +437,22 @@ class DangerIndex:
         self.areas = np.nonzero(whole)[0]
         self.area_bbox = np.asarray([self.structures[k].bbox for k in self.areas], dtype=np.float64).reshape(-1, 4)
         self.area_cells = _CellLists(self.area_bbox, cell_mm)
-        self.plain = np.nonzero(self.plain_area)[0]
-        self.plain_index = {int(k): RegionIndex([self.structures[k].area], 0.0) for k in self.plain}
-        for index in self.plain_index.values():
+        # plain areas in layers of areas whose bounding boxes do not meet: one raster lookup per layer
+        self.layers: list[tuple[RegionIndex, np.ndarray]] = []
+        placed: list[list[int]] = []
+        for k in np.nonzero(self.plain_area)[0]:
+            for layer in placed:
+                if not any(_boxes_meet(self.structures[k].bbox, self.structures[j].bbox) for j in layer):
+                    layer.append(int(k))
+                    break
+            else:
+                placed.append([int(k)])
+        for layer in placed:
+            index = RegionIndex([self.structures[k].area for k in layer], 0.0)
             index.rasters  # small areas: build now, so that even a few points use the raster
+            self.layers.append((index, np.asarray(layer, dtype=np.int64)))
+        self.layer_bbox = [(index.bbox[:, 0].min(), index.bbox[:, 1].min(), index.bbox[:, 2].max(),
+                            index.bbox[:, 3].max()) for index, _ in self.layers]
 
     def _line_candidates(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(point, segment) of line and point structures and the outline of plain areas, by point, then segment
@@ -432,12 +473,15 @@ class DangerIndex:
     def _inside_plain(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(point, structure) for every point inside a plain area."""
         pts, sts = [], []
-        for k, index in self.plain_index.items():
-            x0, y0, x1, y1 = self.structures[k].bbox
+        for (index, members), (x0, y0, x1, y1) in zip(self.layers, self.layer_bbox):
             near = np.nonzero((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1))[0]
-            inside = near[index.lookup(xy[near]) >= 0]
+            if not len(near):
+                continue
+            where = index.lookup(xy[near])
+            inside = near[where >= 0]
+            where = where[where >= 0]
             pts.append(inside)
-            sts.append(np.full(len(inside), k, dtype=np.int64))
+            sts.append(members[where])
         if not pts:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(pts), np.concatenate(sts)
@@ -578,11 +622,19 @@ class CoverageGrid:
 # ---------------------------------------------------------------- nearest neighbours
 
 
-RINGS = 3
+RINGS = 6
 """Rings of grid cells searched around a point before a k-d tree of its group settles it."""
+CELL_PER_SPACING = 1.0
+"""Grid cell size against the typical spacing within a group: smaller cells, fewer candidates, more rings."""
 
 
-def nearest_in_group(xy: np.ndarray, group: np.ndarray, distance, cap: np.ndarray | None = None) -> np.ndarray:
+def distance(x: np.ndarray, y: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Distance between points i and j, elementwise: the one formula for nearest-neighbour distances, so that
+    every way of finding the neighbour gives the same number."""
+    return np.sqrt((x[i] - x[j]) ** 2 + (y[i] - y[j]) ** 2)
+
+
+def nearest_in_group(xy: np.ndarray, group: np.ndarray, cap: np.ndarray | None = None) -> np.ndarray:
     """Distance from each point to its nearest other point of the same group: NaN when the group has no other
     point, +inf when none is within cap[k] (the distance is then not needed; None: no cap).
 
@@ -590,56 +642,56 @@ def nearest_in_group(xy: np.ndarray, group: np.ndarray, distance, cap: np.ndarra
     rings of cells around it, ring by ring, for the points not yet settled (a point is settled once its nearest
     candidate is closer than the ring's inner distance, or the ring is beyond its cap); after RINGS rings the few
     left are settled with a k-d tree of their group. Linear in the number of points, never all pairs.
-    `distance(xy, i, j)` is the distance formula, elementwise."""
+    Distances by `distance`."""
     n = len(xy)
     out = np.full(n, np.nan)
     if n < 2:
         return out
     cap = np.full(n, np.inf) if cap is None else np.asarray(cap, dtype=np.float64)
-    _, inverse, counts = np.unique(group, return_inverse=True, return_counts=True)
+    group = np.asarray(group, dtype=np.int64)
+    present = np.bincount(group - group.min())
+    remap = np.cumsum(present > 0) - 1
+    inverse = remap[group - group.min()]  # groups numbered 0.. in order, without sorting
+    counts = present[present > 0]
     todo = np.nonzero(counts[inverse] > 1)[0]
     if not len(todo):
         return out
-    x0, y0 = xy.min(axis=0)
-    x1, y1 = xy.max(axis=0)
+    xs, ys = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+    x0, x1, y0, y1 = xs.min(), xs.max(), ys.min(), ys.max()
     w, hgt = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
-    h = max(math.sqrt(max(w * hgt, 1.0) * len(counts) / n), max(w, hgt) / 4096)
+    h = max(CELL_PER_SPACING * math.sqrt(max(w * hgt, 1.0) * len(counts) / n), max(w, hgt) / 4096)
     nx = int(w / h) + 1 + 2 * RINGS
     ny = int(hgt / h) + 1 + 2 * RINGS
-    cx = ((xy[:, 0] - x0) / h).astype(np.int64) + RINGS
-    cy = ((xy[:, 1] - y0) / h).astype(np.int64) + RINGS
+    cx = ((xs - x0) / h).astype(np.int64) + RINGS
+    cy = ((ys - y0) / h).astype(np.int64) + RINGS
     cell = (inverse.astype(np.int64) * ny + cy) * nx + cx
     order = np.argsort(cell, kind="stable")
     in_cell = np.bincount(cell, minlength=len(counts) * ny * nx)
     first_in = np.cumsum(in_cell) - in_cell
-    sxy = xy[order]
+    sx, sy = xs[order], ys[order]
     scell = cell[order]
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
     best = np.full(n, np.inf)  # by sorted position
-    ask = np.sort(rank[todo])  # sorted positions still searching
-    for ring in range(RINGS + 1):  # ring 0 is the point's own cell
-        for dy in range(-ring, ring + 1):
-            for dx in range(-ring, ring + 1):
-                if max(abs(dx), abs(dy)) != ring:
-                    continue
-                there = scell[ask] + (dy * nx + dx)
-                at, pos = _expand(in_cell[there], first_in[there])
-                if not len(at):
-                    continue
-                at = ask[at]
-                keep = at != pos
-                at, pos = at[keep], pos[keep]
-                if not len(at):
-                    continue
-                d = distance(sxy, at, pos)
-                head = np.ones(len(at), dtype=bool)
-                head[1:] = at[1:] != at[:-1]
-                starts = np.nonzero(head)[0]
-                first = at[starts]
-                best[first] = np.minimum(best[first], np.minimum.reduceat(d, starts))
-        if ring == 0:
-            continue
+    ask = np.arange(n) if len(todo) == n else np.sort(rank[todo])  # sorted positions still searching
+    for ring in range(1, RINGS + 1):
+        # the square of cells `ring` around the point, row by row: each row's cells are consecutive in the
+        # sorted order, so a row is one range of candidates
+        rows = np.arange(-ring, ring + 1, dtype=np.int64) * nx
+        left = (scell[ask] - ring)[:, None] + rows[None, :]
+        lo = first_in[left].ravel()
+        hi = (first_in[left + 2 * ring] + in_cell[left + 2 * ring]).ravel()
+        at, pos = _expand(hi - lo, lo)
+        at = ask[at // len(rows)]
+        keep = at != pos
+        at, pos = at[keep], pos[keep]
+        if len(at):
+            d = distance(sx, sy, at, pos)
+            head = np.ones(len(at), dtype=bool)
+            head[1:] = at[1:] != at[:-1]
+            starts = np.nonzero(head)[0]
+            first = at[starts]
+            best[first] = np.minimum(best[first], np.minimum.reduceat(d, starts))
         reach = ring * h * (1 - 1e-9)  # every point closer than this has been seen
         c = cap[order[ask]]
         found = (best[ask] < reach) & (best[ask] <= c)
@@ -649,13 +701,13 @@ def nearest_in_group(xy: np.ndarray, group: np.ndarray, distance, cap: np.ndarra
         if not len(ask):
             break
     if len(ask):  # a few far-flung points
-        _settle(sxy, inverse[order], ask, best, distance)
+        _settle(np.column_stack([sx, sy]), inverse[order], ask, best)
     out[todo] = best[rank[todo]]
     out[out > cap] = np.inf
     return out
 
 
-def _settle(sxy: np.ndarray, group: np.ndarray, ask: np.ndarray, best: np.ndarray, distance) -> None:
+def _settle(sxy: np.ndarray, group: np.ndarray, ask: np.ndarray, best: np.ndarray) -> None:
     from scipy.spatial import cKDTree
 
     for g in np.unique(group[ask]):
@@ -664,4 +716,4 @@ def _settle(sxy: np.ndarray, group: np.ndarray, ask: np.ndarray, best: np.ndarra
         _, idx = cKDTree(sxy[members]).query(sxy[mine], k=2)
         first = members[idx[:, 0]]
         other = np.where(first == mine, members[idx[:, 1]], first)
-        best[mine] = distance(sxy, mine, other)
+        best[mine] = distance(sxy[:, 0], sxy[:, 1], mine, other)

@@ -3,11 +3,19 @@
 Only plain data is accepted: mappings, sequences, strings, numbers, booleans and null. Tags that would build
 objects, anchors and aliases (the "billion laughs" bomb), deep nesting and over-large files are refused before
 anything is built.
+
+Parsing with positions is slow (the shipped atlas takes a third of a second), so a file's Document is kept in the
+user's cache folder under the digest of its text and of this module and the parser: the same text is parsed once.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
 import json
+import marshal
+import os
 import re
 
 import datetime as _dt
@@ -17,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml import __version__ as _ruamel_version
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionStartEvent, CollectionEndEvent, NodeEvent
@@ -113,8 +122,50 @@ def decode_text(name: str, raw: bytes) -> str:
 
 
 def load_yaml_file(path: Path | str) -> Document:
+    """Parse a YAML file as load_yaml_text does; a text parsed before comes from the cache."""
     path = Path(path)
-    return load_yaml_text(read_text(path, MAX_YAML_BYTES, "YAML file"), str(path))
+    text = read_text(path, MAX_YAML_BYTES, "YAML file")
+    entry = _cache_entry(text)
+    kept = _cache_get(entry)
+    if kept is not None:
+        return Document(str(path), *kept)
+    doc = load_yaml_text(text, str(path))
+    _cache_put(entry, doc)
+    return doc
+
+
+@functools.lru_cache(maxsize=1)
+def _cache_folder() -> Path:
+    """The cache of this code: another version of this module or of the parser starts a new folder."""
+    from platformdirs import user_cache_path
+
+    code = hashlib.sha256(Path(__file__).read_bytes() + _ruamel_version.encode()).hexdigest()[:16]
+    return user_cache_path("mesosim", appauthor=False) / "yaml" / code
+
+
+def _cache_entry(text: str) -> Path:
+    return _cache_folder() / hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _cache_get(entry: Path) -> tuple[Any, dict, dict] | None:
+    """(data, values, keys) of a Document kept in the cache, or None when there is none (or it is unreadable)."""
+    try:
+        data, values, keys = marshal.loads(entry.read_bytes())  # marshal keeps plain data exactly: int keys, tuples
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    return (data, values, keys) if isinstance(values, dict) and isinstance(keys, dict) else None
+
+
+def _cache_put(entry: Path, doc: Document) -> None:
+    """Keep a parsed Document (written whole or not at all); a cache that cannot be written is no error."""
+    tmp = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(marshal.dumps((doc.data, doc.values, doc.keys)))
+        os.replace(tmp, entry)
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def load_yaml_text(text: str, name: str = "<text>") -> Document:

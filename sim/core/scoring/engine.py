@@ -18,7 +18,7 @@ from sim.core.atlas import LAYERS, Atlas, Structure
 from sim.core.injlog import Injections
 from sim.core.scenario import LoadedScenario, NoGoSpot
 from sim.core.scoring.config import ATTEMPT_RULES, INJECTION_RULES, VERDICTS, Config
-from sim.core.spatial import CoverageGrid, DangerHits, DangerIndex, RegionIndex, nearest_in_group
+from sim.core.spatial import CoverageGrid, DangerHits, DangerIndex, RegionIndex, distance, nearest_in_group
 from sim.core.techniques import Band, Library
 
 OK, WARN, FAIL, CRITICAL = 0, 1, 2, 3
@@ -190,6 +190,8 @@ class Evaluation:
     covered: np.ndarray | None = None
     """Coverage grid cells within reach of an injection (None without target areas)."""
     parts: tuple[_Part, ...] = ()
+    counts: dict[str, list[int]] | None = None
+    """Verdict counts (ok, warn, fail, critical) of each per-injection rule, when already known."""
 
     @functools.cached_property
     def verdict(self) -> np.ndarray:
@@ -220,7 +222,8 @@ class Evaluation:
         n = len(self.injections)
         if n:
             for rule in INJECTION_RULES:
-                counts = np.bincount(self.rules[rule].verdict, minlength=4).tolist()
+                counts = (self.counts[rule] if self.counts is not None
+                          else np.bincount(self.rules[rule].verdict, minlength=4).tolist())
                 out.append({"rule": rule, "weight": weights[rule],
                             "score": sum(c * k for c, k in zip(counts, credits)) / n,
                             "counts": {name: counts[i] for i, name in enumerate(VERDICTS)}})
@@ -262,15 +265,20 @@ class Evaluation:
         ctx = _context(self.scenario, new, self.library, self.config)
         pointwise = _pointwise_rules(ctx)
         parts = self.parts + (_Part(start, len(new), 0, pointwise),)
-        verdicts = {r: np.concatenate([self.rules[r].verdict, pointwise[r].verdict]) for r in POINTWISE}
+        region = np.concatenate([self.region, ctx.region])
+        layer = np.concatenate([self.layer, ctx.layer])
         nearest = extend_nearest(self.nearest_mm, self.injections, new, spacing_cap(ctx.table, inj.technique))
-        covered = None
+        rules = {r: _joined(parts, r, np.concatenate([self.rules[r].verdict, pointwise[r].verdict]))
+                 for r in POINTWISE}
+        whole = _Ctx(self.scenario, inj, self.library, self.config, ctx.table, region, layer, ctx.skin)
+        rules["spacing"] = _rule_spacing(whole, nearest)
+        covered = coverage = None
         if self.covered is not None:
             covered = self.covered.copy()
             _cover(self.scenario, ctx.table, self.config, covered, new)
-        return _assemble(self.scenario, inj, self.library, self.config, self.screening, parts, verdicts,
-                         np.concatenate([self.region, ctx.region]), np.concatenate([self.layer, ctx.layer]),
-                         nearest, covered)
+            coverage = coverage_grid(self.scenario, self.config.scoring.coverage.cell_mm).fraction(covered)
+        return _assemble(whole, self.screening, {r: rules[r] for r in INJECTION_RULES}, nearest, covered,
+                         coverage, None, parts)
 
 
 def evaluate(scenario: LoadedScenario, inj: Injections, library: Library, config: Config,
@@ -279,34 +287,65 @@ def evaluate(scenario: LoadedScenario, inj: Injections, library: Library, config
     return evaluate_many(scenario, [inj], library, config, [screening])[0]
 
 
+CHUNK_INJECTIONS = 1 << 16
+"""evaluate_many works through the attempts in chunks of about this many injections, so that its arrays stay
+small enough for the processor's caches."""
+
+
 def evaluate_many(scenario: LoadedScenario, attempts: Sequence[Injections], library: Library, config: Config,
                   screenings: Sequence[ScreeningAnswer | None] | None = None) -> list[Evaluation]:
-    """evaluate() for many attempts of one scenario at once (re-scoring a cohort): the per-injection rules run
-    over all their injections together, spacing and the attempt-level rules per attempt. Each result equals
-    evaluate() of that attempt alone."""
+    """evaluate() for many attempts of one scenario at once (re-scoring a cohort): every rule runs over the
+    injections of many attempts together, a neighbour counting for spacing only within its own attempt. Each
+    result equals evaluate() of that attempt alone."""
     if not attempts:
         return []
     screenings = list(screenings) if screenings is not None else [None] * len(attempts)
     ids = attempts[0].technique_ids
     attempts = [a if a.technique_ids == ids else Injections.from_records(a.records(), ids) for a in attempts]
-    everything = Injections.concat(list(attempts))
+    out: list[Evaluation] = []
+    first = 0
+    while first < len(attempts):
+        last, size = first, 0
+        while last < len(attempts) and (last == first or size + len(attempts[last]) <= CHUNK_INJECTIONS):
+            size += len(attempts[last])
+            last += 1
+        out.extend(_evaluate_chunk(scenario, attempts[first:last], library, config, screenings[first:last]))
+        first = last
+    return out
+
+
+def _evaluate_chunk(scenario: LoadedScenario, attempts: list[Injections], library: Library, config: Config,
+                    screenings: list[ScreeningAnswer | None]) -> list[Evaluation]:
+    everything = Injections.concat(attempts)
     ctx = _context(scenario, everything, library, config)
-    pointwise = _pointwise_rules(ctx)
+    rules = _pointwise_rules(ctx)
     sizes = np.asarray([len(a) for a in attempts], dtype=np.int64)
     ends = np.cumsum(sizes)
     owner = np.repeat(np.arange(len(attempts)), sizes)
-    # spacing for all attempts at once: a neighbour counts only within the same attempt and technique
-    nearest = nearest_same_technique(everything.xy, owner * len(everything.technique_ids) + everything.technique,
-                                     spacing_cap(ctx.table, everything.technique))
+    # a neighbour counts for spacing only within the same attempt and technique
+    group = owner * len(everything.technique_ids) + everything.technique
+    nearest = nearest_same_technique(everything.xy, group, spacing_cap(ctx.table, everything.technique))
+    rules["spacing"] = _rule_spacing(ctx, nearest, group)
+    rules = {r: rules[r] for r in INJECTION_RULES}
+    counts = {r: np.bincount(owner * 4 + rules[r].verdict, minlength=4 * len(attempts)).reshape(-1, 4).tolist()
+              for r in INJECTION_RULES}
     covered = _cover_many(scenario, ctx.table, config, everything, owner, len(attempts))
+    coverage = [None] * len(attempts)
+    if covered is not None:
+        grid = coverage_grid(scenario, config.scoring.coverage.cell_mm)
+        inside = np.count_nonzero(covered & grid.inside, axis=(1, 2))
+        coverage = [float(c / grid.n_inside) if grid.n_inside else 0.0 for c in inside.tolist()]
     out = []
     for k, (inj, answer) in enumerate(zip(attempts, screenings)):
         start, end = int(ends[k] - sizes[k]), int(ends[k])
-        whole = len(attempts) == 1
-        verdicts = {r: pointwise[r].verdict if whole else pointwise[r].verdict[start:end] for r in POINTWISE}
-        out.append(_assemble(scenario, inj, library, config, answer, (_Part(0, end - start, start, pointwise),),
-                             verdicts, ctx.region[start:end], ctx.layer[start:end], nearest[start:end],
-                             None if covered is None else covered[k]))
+        part = _Part(0, end - start, start, rules)
+        if len(attempts) == 1:
+            mine = rules
+        else:
+            mine = {r: _joined((part,), r, rules[r].verdict[start:end]) for r in INJECTION_RULES}
+        one = _Ctx(scenario, inj, library, config, ctx.table, ctx.region[start:end], ctx.layer[start:end], ctx.skin)
+        out.append(_assemble(one, answer, mine, nearest[start:end], None if covered is None else covered[k],
+                             coverage[k], {r: counts[r][k] for r in INJECTION_RULES}, (part,)))
     return out
 
 
@@ -337,8 +376,7 @@ def _context(scenario: LoadedScenario, inj: Injections, library: Library, config
     atlas = scenario.atlas
     table = technique_table(library, inj.technique_ids)
     region = atlas.region_index(inj.xy) if len(inj) else np.zeros(0, dtype=np.int64)
-    overrides = scenario.spec.patient.skin_overrides if scenario.spec.patient else {}
-    skin = atlas.skin_arrays(overrides)
+    skin = skin_of(scenario)
     layer = _layers(inj.depth_mm, region, skin)
     danger = danger_index(scenario)
     hits = danger.hits(inj.xy, inj.depth_mm)
@@ -377,18 +415,11 @@ def _joined(parts: tuple[_Part, ...], rule: str, verdict: np.ndarray) -> RuleRes
     return RuleResult(verdict, explain)
 
 
-def _assemble(scenario: LoadedScenario, inj: Injections, library: Library, config: Config,
-              screening: ScreeningAnswer | None, parts: tuple[_Part, ...], verdicts: dict[str, np.ndarray],
-              region: np.ndarray, layer: np.ndarray, nearest: np.ndarray, covered: np.ndarray | None) -> Evaluation:
-    """The evaluation of one attempt from its pointwise results, its nearest-neighbour distances and its coverage
-    grid: spacing and the attempt-level rules are decided here."""
-    table = technique_table(library, inj.technique_ids)
-    overrides = scenario.spec.patient.skin_overrides if scenario.spec.patient else {}
-    ctx = _Ctx(scenario, inj, library, config, table, region, layer, scenario.atlas.skin_arrays(overrides),
-               (), None, covered)
-    rules = {}
-    for rule in INJECTION_RULES:
-        rules[rule] = _rule_spacing(ctx, nearest) if rule == "spacing" else _joined(parts, rule, verdicts[rule])
+def _assemble(ctx: "_Ctx", screening: ScreeningAnswer | None, rules: dict[str, RuleResult], nearest: np.ndarray,
+              covered: np.ndarray | None, coverage: float | None, counts: dict[str, list[int]] | None,
+              parts: tuple[_Part, ...]) -> Evaluation:
+    """The evaluation of one attempt from its per-injection results: the attempt-level rules are decided here."""
+    inj, scenario = ctx.inj, ctx.scenario
     verdicts_attempt: dict[str, int] = {}
     findings: list[Finding] = []
     measures: dict[str, float | None] = {
@@ -400,11 +431,13 @@ def _assemble(scenario: LoadedScenario, inj: Injections, library: Library, confi
     declined = (screening is not None and screening.decision != "go" and patient is not None
                 and patient.screening is not None)
     if not declined:  # a patient sent home is judged on the decision alone
-        for rule_fn in (_attempt_count, _attempt_coverage, _attempt_total_volume, _attempt_time):
-            rule_fn(ctx, verdicts_attempt, findings, measures)
+        _attempt_count(ctx, verdicts_attempt, findings, measures)
+        _attempt_coverage(ctx, verdicts_attempt, findings, measures, coverage)
+        _attempt_total_volume(ctx, verdicts_attempt, findings, measures)
+        _attempt_time(ctx, verdicts_attempt, findings, measures)
     _attempt_screening(ctx, screening, verdicts_attempt, findings)
-    return Evaluation(scenario, inj, config, library, region, layer, rules, findings, verdicts_attempt, measures,
-                      screening, nearest, covered, parts)
+    return Evaluation(scenario, inj, ctx.config, ctx.library, ctx.region, ctx.layer, rules, findings,
+                      verdicts_attempt, measures, screening, nearest, covered, parts, counts)
 
 
 @dataclass(frozen=True)
@@ -419,7 +452,6 @@ class _Ctx:
     skin: np.ndarray
     structures: tuple[Structure, ...] = ()
     hits: DangerHits | None = None
-    covered: np.ndarray | None = None
 
     @property
     def atlas(self) -> Atlas:
@@ -603,7 +635,7 @@ def _rule_band(ctx: _Ctx, rule: str, quantity: str, high_case: str, low_case: st
 def _distance(xy: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Distance [mm] between injections i and j, elementwise; the one formula both the whole-attempt and the
     injection-by-injection spacing use."""
-    return np.sqrt((xy[i, 0] - xy[j, 0]) ** 2 + (xy[i, 1] - xy[j, 1]) ** 2)
+    return distance(xy[:, 0], xy[:, 1], i, j)
 
 
 def spacing_cap(table: TechniqueTable, technique: np.ndarray) -> np.ndarray:
@@ -617,12 +649,12 @@ def nearest_same_technique(xy: np.ndarray, technique: np.ndarray, cap: np.ndarra
     """Distance [mm] from each injection to its nearest neighbour of the same technique; NaN when it has none;
     +inf when it is beyond `cap` (its exact value is then worked out only when a finding needs it). A spatial
     grid (sim.core.spatial.nearest_in_group): linear in the number of injections, never all pairs."""
-    return nearest_in_group(xy, technique, _distance, cap)
+    return nearest_in_group(xy, technique, cap)
 
 
-def exact_nearest(xy: np.ndarray, technique: np.ndarray, i: int) -> float:
-    """The distance [mm] from injection i to its nearest neighbour of the same technique, by the same formula."""
-    same = np.nonzero(technique == technique[i])[0]
+def exact_nearest(xy: np.ndarray, group: np.ndarray, i: int) -> float:
+    """The distance [mm] from injection i to its nearest neighbour of the same group, by the same formula."""
+    same = np.nonzero(group == group[i])[0]
     same = same[same != i]
     return float(_distance(xy, same, np.full(len(same), i)).min()) if len(same) else float("nan")
 
@@ -646,9 +678,10 @@ def extend_nearest(nearest: np.ndarray, old: Injections, new: Injections, cap: n
     return out
 
 
-def _rule_spacing(ctx: _Ctx, nn: np.ndarray) -> RuleResult:
+def _rule_spacing(ctx: _Ctx, nn: np.ndarray, group: np.ndarray | None = None) -> RuleResult:
     """spacing: distance to the nearest injection of the same technique against spacing_mm; closer than
-    scoring.spacing.double_puncture_mm is a double puncture (fail)."""
+    scoring.spacing.double_puncture_mm is a double puncture (fail). `group`: who counts as a neighbour (by
+    default the same technique; for many attempts at once, the same attempt and technique)."""
     bounds = ctx.table.bands["spacing_mm"][ctx.inj.technique]
     has = ~np.isnan(nn)
     verdict = np.zeros(len(nn), dtype=np.int8)
@@ -659,7 +692,8 @@ def _rule_spacing(ctx: _Ctx, nn: np.ndarray) -> RuleResult:
     def explain(i: int) -> list[Finding]:
         tech = ctx.tech(i)
         expected = tech.spacing_mm.describe("mm")
-        d = float(nn[i]) if np.isfinite(nn[i]) else exact_nearest(ctx.inj.xy, ctx.inj.technique, i)
+        d = float(nn[i]) if np.isfinite(nn[i]) else exact_nearest(
+            ctx.inj.xy, ctx.inj.technique if group is None else group, i)
         if double[i]:
             case = "double"
         else:
@@ -877,6 +911,13 @@ def _attempt_count(ctx: _Ctx, verdicts, findings, measures) -> None:
 
 
 @functools.lru_cache(maxsize=32)
+def skin_of(scenario: LoadedScenario) -> np.ndarray:
+    """Skin layer thicknesses per region (atlas.skin_arrays) with the scenario's patient overrides."""
+    overrides = scenario.spec.patient.skin_overrides if scenario.spec.patient else {}
+    return scenario.atlas.skin_arrays(overrides)
+
+
+@functools.lru_cache(maxsize=32)
 def target_index(scenario: LoadedScenario) -> RegionIndex:
     """The scenario's target polygons, indexed: inside one of them is index >= 0."""
     return RegionIndex([p for _n, p in scenario.target_polygons], 0.0)
@@ -898,15 +939,15 @@ def _cover(scenario: LoadedScenario, table: TechniqueTable, config: Config, cove
     grid.cover(covered, inj.xy[use], table.reach_mm[inj.technique[use]])
 
 
-def _attempt_coverage(ctx: _Ctx, verdicts, findings, measures) -> None:
-    """coverage: the share of the target area within reach of a puncture (reach_mm of the technique) against
-    the scenario's coverage (or scoring.coverage) ok and warn thresholds."""
+def _attempt_coverage(ctx: _Ctx, verdicts, findings, measures, value: float | None) -> None:
+    """coverage: the share of the target area within reach of a puncture (reach_mm of the technique; `value`,
+    from the coverage grid) against the scenario's coverage (or scoring.coverage) ok and warn thresholds."""
     if not ctx.scenario.target_polygons:
         return
     cfg = ctx.config.scoring.coverage
     spec = ctx.scenario.spec.coverage
     ok, warn = (spec.ok, spec.warn) if spec else (cfg.ok, cfg.warn)
-    value = coverage_grid(ctx.scenario, cfg.cell_mm).fraction(ctx.covered) if len(ctx.inj) else 0.0
+    value = value if len(ctx.inj) and value is not None else 0.0
     measures["coverage"] = value
     v = OK if value >= ok else (WARN if value >= warn else FAIL)
     verdicts["coverage"] = v
