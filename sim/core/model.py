@@ -19,7 +19,7 @@ class FileModel(BaseModel):
     """Strict: unknown keys are errors, no NaN or infinity, no silent coercion of strings into numbers."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=False,
-                              use_attribute_docstrings=False)
+                              use_attribute_docstrings=True)
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:
