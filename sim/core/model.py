@@ -16,10 +16,13 @@ M = TypeVar("M", bound="FileModel")
 
 
 class FileModel(BaseModel):
-    """Strict: unknown keys are errors, no NaN or infinity, no silent coercion of strings into numbers."""
+    """Strict: unknown keys are errors, no NaN or infinity, no silent coercion of strings into numbers.
+
+    A model's validator is built when it first validates (defer_build): a start needs only a few of them.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=False,
-                              use_attribute_docstrings=True)
+                              use_attribute_docstrings=True, defer_build=True)
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:

@@ -522,7 +522,10 @@ class DangerIndex:
         group = np.cumsum(head) - 1
         dmin = np.minimum.reduceat(d, starts)
         pos = np.nonzero(d == dmin[group])[0]
-        best = pos[np.unique(group[pos], return_index=True)[1]]  # the first segment at the minimum
+        at_group = group[pos]
+        head_pos = np.ones(len(pos), dtype=bool)
+        head_pos[1:] = at_group[1:] != at_group[:-1]
+        best = pos[head_pos]  # the first segment at the minimum
         tb, sb = t[best], seg[best]
         gp, gs = pt[starts], st[starts]
         sdepth = self.depth_a[sb] + tb * (self.depth_b[sb] - self.depth_a[sb])
@@ -531,10 +534,13 @@ class DangerIndex:
         dist = dmin
         if inside is not None:
             ins_pt, ins_st = inside
-            if len(ins_pt):  # drop the (point, plain area) groups the point is inside of
+            sel = np.nonzero(deep & self.plain_area[gs])[0]
+            if len(ins_pt) and len(sel):  # drop the (point, plain area) groups the point is inside of
                 n_st = len(self.structures)
-                settled = np.isin(gp * n_st + gs, ins_pt * n_st + ins_st)
-                deep &= ~settled
+                known = np.sort(ins_pt * n_st + ins_st)
+                key = gp[sel] * n_st + gs[sel]
+                at = np.minimum(np.searchsorted(known, key), len(known) - 1)
+                deep[sel[known[at] == key]] = False
         else:  # inside an area counts as distance 0
             sel = np.nonzero(deep)[0]
             if len(sel):
@@ -556,9 +562,10 @@ class CoverageGrid:
     to mark the cells within reach of injections: row by row, the run of cells a disc covers, so the cost grows
     with the number of injections times the rows a disc spans, never with injections times cells.
 
-    A cell is covered by an injection at p with reach r when (cx - px)^2 + (cy - py)^2 <= r^2, computed in that
-    order; the runs are found from a square root and then checked against exactly that test, so marking one
-    injection at a time (the trainer) and all at once (scoring) cover the same cells."""
+    A cell (cx, cy) is covered by an injection at p with reach r when, with dy2 = (cy - py)^2 and
+    half = sqrt(r^2 - dy2), px - half <= cx <= px + half: the disc, measured along the cell's row, in that
+    arithmetic, so that marking one injection at a time (the trainer) and all at once (scoring) cover the same
+    cells."""
 
     def __init__(self, polygons: list[np.ndarray], cell_mm: float):
         allp = np.concatenate(polygons)
@@ -589,6 +596,10 @@ class CoverageGrid:
         if not len(xy) or not nx or not ny:
             return
         px, py, r = xy[:, 0], xy[:, 1], np.asarray(reach, dtype=np.float64)
+        near = np.nonzero((px + r >= xs[0]) & (px - r <= xs[-1]))[0]  # discs that miss every column: skip
+        if len(near) < len(px):
+            px, py, r = px[near], py[near], r[near]
+            layer = None if layer is None else layer[near]
         r2 = r * r
         j_lo = np.searchsorted(ys, py - r, side="left")
         j_hi = np.searchsorted(ys, py + r, side="right")
@@ -599,22 +610,15 @@ class CoverageGrid:
         dy2 = (ys[row] - py[pt]) ** 2
         with np.errstate(invalid="ignore"):
             half = np.sqrt(r2 - dy2)
-        lo = np.searchsorted(xs, px - half, side="left")
-        hi = np.searchsorted(xs, px + half, side="right") - 1
-
-        def ok(i):
-            return (i >= 0) & (i < nx) & ((xs[np.clip(i, 0, nx - 1)] - px) ** 2 + dy2 <= r2)
-
-        # the square root may be off by a rounding, so by one cell at most: settle each end on the exact test
-        lo = np.where(ok(lo - 1), lo - 1, np.where(ok(lo), lo, lo + 1))
-        hi = np.where(ok(hi + 1), hi + 1, np.where(ok(hi), hi, hi - 1))
-        keep = (lo <= hi) & ok(lo)
+        lo = np.searchsorted(xs, px - half, side="left")  # the first centre at or right of the disc's left edge
+        hi = np.searchsorted(xs, px + half, side="right")  # one past the last centre at or left of its right
+        keep = lo < hi
         row, lo, hi = row[keep], lo[keep], hi[keep]
         if layer is not None:
             row = row + layer[pt[keep]] * ny
         rows = covered.size // nx
         width = nx + 1
-        diff = np.bincount(row * width + lo, minlength=rows * width) - np.bincount(row * width + hi + 1,
+        diff = np.bincount(row * width + lo, minlength=rows * width) - np.bincount(row * width + hi,
                                                                                    minlength=rows * width)
         covered |= (np.cumsum(diff.reshape(rows, width), axis=1)[:, :nx] > 0).reshape(covered.shape)
 
@@ -624,13 +628,14 @@ class CoverageGrid:
 
 RINGS = 6
 """Rings of grid cells searched around a point before a k-d tree of its group settles it."""
-CELL_PER_SPACING = 1.0
+CELL_PER_SPACING = 0.7
 """Grid cell size against the typical spacing within a group: smaller cells, fewer candidates, more rings."""
 
 
 def distance(x: np.ndarray, y: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Distance between points i and j, elementwise: the one formula for nearest-neighbour distances, so that
-    every way of finding the neighbour gives the same number."""
+    every way of finding the neighbour gives the same number (nearest_in_group takes the square root of the
+    least square, the same number since the square root is monotonic)."""
     return np.sqrt((x[i] - x[j]) ** 2 + (y[i] - y[j]) ** 2)
 
 
@@ -667,7 +672,8 @@ def nearest_in_group(xy: np.ndarray, group: np.ndarray, cap: np.ndarray | None =
     cell = (inverse.astype(np.int64) * ny + cy) * nx + cx
     order = np.argsort(cell, kind="stable")
     in_cell = np.bincount(cell, minlength=len(counts) * ny * nx)
-    first_in = np.cumsum(in_cell) - in_cell
+    end_in = np.cumsum(in_cell)
+    first_in = end_in - in_cell
     sx, sy = xs[order], ys[order]
     scell = cell[order]
     rank = np.empty(n, dtype=np.int64)
@@ -680,18 +686,20 @@ def nearest_in_group(xy: np.ndarray, group: np.ndarray, cap: np.ndarray | None =
         rows = np.arange(-ring, ring + 1, dtype=np.int64) * nx
         left = (scell[ask] - ring)[:, None] + rows[None, :]
         lo = first_in[left].ravel()
-        hi = (first_in[left + 2 * ring] + in_cell[left + 2 * ring]).ravel()
-        at, pos = _expand(hi - lo, lo)
-        at = ask[at // len(rows)]
-        keep = at != pos
-        at, pos = at[keep], pos[keep]
-        if len(at):
-            d = distance(sx, sy, at, pos)
-            head = np.ones(len(at), dtype=bool)
-            head[1:] = at[1:] != at[:-1]
-            starts = np.nonzero(head)[0]
-            first = at[starts]
-            best[first] = np.minimum(best[first], np.minimum.reduceat(d, starts))
+        hi = end_in[left + 2 * ring].ravel()
+        counts = hi - lo
+        total = int(counts.sum())
+        if total:
+            pos = np.arange(total) + np.repeat(lo - (np.cumsum(counts) - counts), counts)
+            per_point = counts.reshape(len(ask), len(rows)).sum(axis=1)
+            at = np.repeat(ask, per_point)
+            # squared distances (the point itself excluded): the nearest is the square root of the least
+            d2 = (sx[at] - sx[pos]) ** 2 + (sy[at] - sy[pos]) ** 2
+            d2[at == pos] = np.inf
+            has = np.nonzero(per_point)[0]
+            starts = (np.cumsum(per_point) - per_point)[has]
+            first = ask[has]
+            best[first] = np.minimum(best[first], np.sqrt(np.minimum.reduceat(d2, starts)))
         reach = ring * h * (1 - 1e-9)  # every point closer than this has been seen
         c = cap[order[ask]]
         found = (best[ask] < reach) & (best[ask] <= c)

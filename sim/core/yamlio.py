@@ -24,12 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml import __version__ as _ruamel_version
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent, CollectionStartEvent, CollectionEndEvent, NodeEvent
-
 from sim.core.errors import InputError, Problem
 
 MAX_YAML_BYTES = 1024 * 1024
@@ -137,9 +131,11 @@ def load_yaml_file(path: Path | str) -> Document:
 @functools.lru_cache(maxsize=1)
 def _cache_folder() -> Path:
     """The cache of this code: another version of this module or of the parser starts a new folder."""
+    from importlib.metadata import version
+
     from platformdirs import user_cache_path
 
-    code = hashlib.sha256(Path(__file__).read_bytes() + _ruamel_version.encode()).hexdigest()[:16]
+    code = hashlib.sha256(Path(__file__).read_bytes() + version("ruamel.yaml").encode()).hexdigest()[:16]
     return user_cache_path("mesosim", appauthor=False) / "yaml" / code
 
 
@@ -170,6 +166,9 @@ def _cache_put(entry: Path, doc: Document) -> None:
 
 def load_yaml_text(text: str, name: str = "<text>") -> Document:
     """Parse YAML text into a Document, or raise InputError naming the line and column of the fault."""
+    from ruamel.yaml import YAML  # imported here: a start with every file in the cache needs no parser
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     if len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
         raise InputError.one(name, f"the YAML file is larger than the limit of {MAX_YAML_BYTES} bytes", 1, 1)
     yaml = YAML(typ="rt", pure=True)
@@ -196,8 +195,10 @@ def load_yaml_text(text: str, name: str = "<text>") -> Document:
     return doc
 
 
-def _prescan(yaml: YAML, text: str, name: str) -> None:
+def _prescan(yaml, text: str, name: str) -> None:
     """Refuse aliases, object-building tags and deep nesting from the event stream, before any node is built."""
+    from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
+
     depth = 0
     for event in yaml.parse(io.StringIO(text)):
         mark = event.start_mark
@@ -219,7 +220,7 @@ def _prescan(yaml: YAML, text: str, name: str) -> None:
 
 def _plain(node: Any, path: Path_, doc: Document, pos: tuple[int, int]) -> Any:
     doc.values[path] = pos
-    if isinstance(node, CommentedMap):
+    if isinstance(node, dict):  # a ruamel CommentedMap: the round-trip loader makes every mapping one
         out: dict[Any, Any] = {}
         for key, value in node.items():
             k = key if isinstance(key, (str, int)) and not isinstance(key, bool) else str(key)
@@ -228,7 +229,7 @@ def _plain(node: Any, path: Path_, doc: Document, pos: tuple[int, int]) -> Any:
             doc.keys[path + (k,)] = (kline + 1, kcol + 1)
             out[k] = _plain(value, path + (k,), doc, (vline + 1, vcol + 1))
         return out
-    if isinstance(node, CommentedSeq):
+    if isinstance(node, list):  # a CommentedSeq, likewise
         items = []
         for i, value in enumerate(node):
             line, col = node.lc.item(i)

@@ -10,7 +10,7 @@ import bisect
 import functools
 import string
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -171,6 +171,29 @@ class _Part:
     rules: dict[str, RuleResult]
 
 
+class _Slice(Mapping):
+    """The rule results of one attempt among many scored together: rows [offset, offset + n) of `rules`, each
+    rule's view made when first asked for (re-scoring a cohort needs only the verdict counts)."""
+
+    def __init__(self, rules: dict[str, RuleResult], offset: int, n: int):
+        self._rules, self._offset, self._n = rules, offset, n
+        self._made: dict[str, RuleResult] = {}
+
+    def __getitem__(self, rule: str) -> RuleResult:
+        made = self._made.get(rule)
+        if made is None:
+            result, offset = self._rules[rule], self._offset
+            made = self._made[rule] = RuleResult(result.verdict[offset:offset + self._n],
+                                                 lambda i: result.explain(offset + i))
+        return made
+
+    def __iter__(self):
+        return iter(self._rules)
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+
 @dataclass
 class Evaluation:
     scenario: LoadedScenario
@@ -179,7 +202,7 @@ class Evaluation:
     library: Library
     region: np.ndarray
     layer: np.ndarray
-    rules: dict[str, RuleResult]
+    rules: Mapping[str, RuleResult]
     attempt_findings: list[Finding]
     attempt_verdicts: dict[str, int]
     """Verdict of each applicable attempt criterion (ok included)."""
@@ -287,7 +310,7 @@ def evaluate(scenario: LoadedScenario, inj: Injections, library: Library, config
     return evaluate_many(scenario, [inj], library, config, [screening])[0]
 
 
-CHUNK_INJECTIONS = 1 << 16
+CHUNK_INJECTIONS = 1 << 14
 """evaluate_many works through the attempts in chunks of about this many injections, so that its arrays stay
 small enough for the processor's caches."""
 
@@ -339,10 +362,7 @@ def _evaluate_chunk(scenario: LoadedScenario, attempts: list[Injections], librar
     for k, (inj, answer) in enumerate(zip(attempts, screenings)):
         start, end = int(ends[k] - sizes[k]), int(ends[k])
         part = _Part(0, end - start, start, rules)
-        if len(attempts) == 1:
-            mine = rules
-        else:
-            mine = {r: _joined((part,), r, rules[r].verdict[start:end]) for r in INJECTION_RULES}
+        mine = rules if len(attempts) == 1 else _Slice(rules, start, end - start)
         one = _Ctx(scenario, inj, library, config, ctx.table, ctx.region[start:end], ctx.layer[start:end], ctx.skin)
         out.append(_assemble(one, answer, mine, nearest[start:end], None if covered is None else covered[k],
                              coverage[k], {r: counts[r][k] for r in INJECTION_RULES}, (part,)))
