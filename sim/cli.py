@@ -64,10 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("-o", "--output", metavar="OUT")
     co.add_argument("--db", metavar="URL", help="the gradebook (default: as configured)")
 
-    rs = sub.add_parser("rescore", help="score an attempt record again with today's specs")
-    rs.add_argument("record", metavar="ATTEMPT")
+    rs = sub.add_parser("rescore", help="score attempt records again with today's specs (a whole cohort at once)")
+    rs.add_argument("records", metavar="ATTEMPT", nargs="+")
     rs.add_argument("--format", choices=("json", "text"), default="json")
-    rs.add_argument("--save", metavar="NEW.json", help="write the re-scored attempt as a new signed record")
+    rs.add_argument("--save", metavar="NEW.json", help="write the re-scored attempt as a new signed record "
+                    "(one ATTEMPT)")
+    rs.add_argument("--save-dir", metavar="DIR", help="write every re-scored attempt as a new signed record "
+                    "DIR/NAME (several ATTEMPTs)")
 
     rpl = sub.add_parser("replay", help="show an attempt injection by injection in the window")
     rpl.add_argument("record", metavar="ATTEMPT")
@@ -288,46 +291,83 @@ def cmd_cohort(args) -> int:
 
 
 def cmd_rescore(args) -> int:
-    from sim.core.attempt import Attempt
+    """Score attempt records again: the attempts of one exercise are scored together (evaluate_many), so a
+    cohort's history takes seconds."""
+    from sim.core.attempt import Attempt, evaluate_attempts
     from sim.core.records import read_record, verify, write_record
+    from sim.core.recordmodel import normalized
     from sim.core.scenario import load_scenario
     from sim.core.scoring.config import load_config
     from sim.core.scoring.engine import ScreeningAnswer
     from sim.core.scoring.report import to_json, to_text
     from sim.core.techniques import load_library
 
-    from sim.core.recordmodel import normalized
-
-    raw = read_record(args.record)
-    rec = normalized(raw)
+    if args.save and len(args.records) > 1:
+        print("mesosim rescore: --save takes one ATTEMPT; use --save-dir DIR for several", file=sys.stderr)
+        return EXIT_INPUT
+    names = [Path(p).name for p in args.records]
+    if args.save_dir and len(set(names)) < len(names):
+        print("mesosim rescore: --save-dir needs ATTEMPT files with different names", file=sys.stderr)
+        return EXIT_INPUT
     library, config = load_library(), load_config()
-    ref = rec.get("scenario") or {}
-    try:
-        scenario = load_scenario(ref.get("file") or ref.get("id", ""), library)
-    except InputError:
-        scenario = load_scenario(ref.get("id", ""), library)
-    unknown = [Problem(str(args.record), 0, 0, f"injections[{i}].technique", f'unknown technique "{r["technique"]}"')
-               for i, r in enumerate(rec["injections"]) if r["technique"] not in library.techniques]
-    if unknown:
-        return _report_problems(unknown)
-    s = rec.get("screening")
-    answer = ScreeningAnswer(s["decision"], s.get("reason")) if isinstance(s, dict) else None
-    attempt = Attempt(scenario, library, config, rec.get("mode", scenario.spec.mode), rec.get("trainee", ""), answer,
-                      list(rec.get("injections", [])))
-    report = attempt.finish()
-    if scenario.digest != ref.get("sha256"):
-        print(f"note: the exercise file has changed since the attempt ({scenario.file})", file=sys.stderr)
-    if args.save:
-        new = attempt.record()
-        new["started"], new["ended"] = rec.get("started"), rec.get("ended")
-        try:
-            ok = verify(raw)[0]
-        except InputError:
-            ok = False
-        new["rescored_from"] = {"file": str(args.record), "signature_verified": ok,
-                                "score": (rec.get("report") or {}).get("score")}
-        write_record(new, args.save)
-    sys.stdout.write(to_json(report) if args.format == "json" else to_text(report))
+    scenarios: dict[str, object] = {}
+    loaded, problems = [], []
+    for path in args.records:
+        raw = read_record(path)
+        rec = normalized(raw)
+        ref = rec.get("scenario") or {}
+        key = ref.get("file") or ref.get("id", "")
+        if key not in scenarios:
+            try:
+                scenarios[key] = load_scenario(key, library)
+            except InputError:
+                scenarios[key] = load_scenario(ref.get("id", ""), library)
+        scenario = scenarios[key]
+        problems += [Problem(str(path), 0, 0, f"injections[{i}].technique", f'unknown technique "{r["technique"]}"')
+                     for i, r in enumerate(rec["injections"]) if r["technique"] not in library.techniques]
+        s = rec.get("screening")
+        answer = ScreeningAnswer(s["decision"], s.get("reason")) if isinstance(s, dict) else None
+        attempt = Attempt(scenario, library, config, rec.get("mode", scenario.spec.mode), rec.get("trainee", ""),
+                          answer, list(rec.get("injections", [])))
+        loaded.append((path, raw, rec, attempt))
+    if problems:
+        return _report_problems(problems)
+    evaluate_attempts([attempt for _p, _r, _rec, attempt in loaded])
+    out_dir = Path(args.save_dir) if args.save_dir else None
+    reports = []
+    for path, raw, rec, attempt in loaded:
+        report = attempt.finish()
+        reports.append(report)
+        ref = rec.get("scenario") or {}
+        if attempt.scenario.digest != ref.get("sha256"):
+            print(f"note: the exercise file has changed since the attempt {path} ({attempt.scenario.file})",
+                  file=sys.stderr)
+        target = args.save or (out_dir / Path(path).name if out_dir else None)
+        if target:
+            new = attempt.record()
+            new["started"], new["ended"] = rec.get("started"), rec.get("ended")
+            try:
+                ok = verify(raw)[0]
+            except InputError:
+                ok = False
+            new["rescored_from"] = {"file": str(path), "signature_verified": ok,
+                                    "score": (rec.get("report") or {}).get("score")}
+            if out_dir:
+                out_dir.mkdir(parents=True, exist_ok=True)
+            write_record(new, target)
+    if len(loaded) == 1:
+        sys.stdout.write(to_json(reports[0]) if args.format == "json" else to_text(reports[0]))
+        return EXIT_OK
+    if args.format == "json":
+        rows = [{"file": str(path), "trainee": rec.get("trainee", ""), "score_before": (rec.get("report") or {}).get(
+            "score"), "report": report} for (path, _raw, rec, _a), report in zip(loaded, reports)]
+        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+    else:
+        for (path, _raw, rec, _a), report in zip(loaded, reports):
+            before = (rec.get("report") or {}).get("score")
+            verdict = "PASSED" if report["passed"] else "NOT PASSED"
+            print(f"{path}\t{rec.get('trainee', '')}\t{report['scenario']}\t{before} -> {report['score']}"
+                  f"\t{verdict}")
     return EXIT_OK
 
 

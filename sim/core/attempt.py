@@ -148,6 +148,22 @@ class Attempt:
         return None
 
 
+def evaluate_attempts(attempts: list[Attempt]) -> None:
+    """Score many attempts at once, those of one exercise together (evaluate_many: a cohort's history in
+    seconds); each keeps its evaluation, so finish() and record() need no scoring of their own."""
+    from sim.core.scoring.engine import evaluate_many
+
+    groups: dict[int, list[Attempt]] = {}
+    for a in attempts:
+        groups.setdefault(id(a.scenario), []).append(a)
+    for group in groups.values():
+        first = group[0]
+        evaluations = evaluate_many(first.scenario, [a.injections for a in group], first.library, first.config,
+                                    [a.screening for a in group])
+        for a, ev in zip(group, evaluations):
+            a._evaluation, a._evaluated = ev, len(a.records)
+
+
 def _answer_dict(answer: ScreeningAnswer | None) -> dict | None:
     return None if answer is None else {"decision": answer.decision, "reason": answer.reason}
 

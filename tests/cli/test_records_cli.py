@@ -42,6 +42,29 @@ def test_rescore_gives_the_same_report_with_the_same_specs(tmp_path, capsys, db)
     assert main(["verify", str(new)]) == 0
 
 
+def test_rescore_a_cohort_at_once(tmp_path, capsys, db):
+    """Several records, of two trainees: each re-scored as it would be alone, all saved and verified."""
+    recs = [_save(tmp_path, capsys, BAD, "Ann", "a"), _save(tmp_path, capsys, LOG, "Bob", "b"),
+            _save(tmp_path, capsys, LOG, "Cy", "c")]
+    alone = []
+    for r in recs:
+        assert main(["rescore", str(r)]) == 0
+        alone.append(json.loads(capsys.readouterr().out))
+    out_dir = tmp_path / "again"
+    assert main(["rescore", *map(str, recs), "--save-dir", str(out_dir)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["report"] for row in rows] == alone
+    assert [row["trainee"] for row in rows] == ["Ann", "Bob", "Cy"]
+    assert [row["score_before"] for row in rows] == [a["score"] for a in alone]
+    assert main(["verify", *map(str, sorted(out_dir.iterdir()))]) == 0
+    capsys.readouterr()
+    assert main(["rescore", *map(str, recs), "--format", "text"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and lines[0].split("\t")[1] == "Ann" and "->" in lines[0]
+    assert main(["rescore", *map(str, recs), "--save", str(tmp_path / "x.json")]) == 2
+    assert "--save-dir" in capsys.readouterr().err
+
+
 def test_cohort_csv_json_and_pdf(tmp_path, capsys, db):
     _save(tmp_path, capsys, BAD, "Ann", "a1")
     _save(tmp_path, capsys, LOG, "Ann", "a2")
