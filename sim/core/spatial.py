@@ -44,7 +44,11 @@ def _segment_distance(px, py, ax, ay, bx, by):
     """Distance from each point to segment a->b and the parameter t of the closest point, elementwise; the same
     operations in the same order as geometry.closest_on_segments, so the results are bit-identical."""
     abx, aby = bx - ax, by - ay
-    length2 = abx * abx + aby * aby
+    return _segment_distance_ab(px, py, ax, ay, abx, aby, abx * abx + aby * aby)
+
+
+def _segment_distance_ab(px, py, ax, ay, abx, aby, length2):
+    """_segment_distance from a, b - a and |b - a|^2, when those are kept per segment."""
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(length2 > 0, ((px - ax) * abx + (py - ay) * aby) / np.where(length2 > 0, length2, 1.0), 0.0)
     t = np.clip(t, 0.0, 1.0)
@@ -59,6 +63,11 @@ def _crossings(px, py, xi, yi, xj, yj):
     with np.errstate(divide="ignore", invalid="ignore"):
         x_at = (xj - xi) * (py - yi) / (yj - yi) + xi
     return crosses & (px < x_at)
+
+
+def _label_type(n: int):
+    """The smallest integer type for labels 0..n-1 and -2, -1: a small raster stays in the processor's cache."""
+    return np.int8 if n < 127 else np.int16 if n < 32767 else np.int32
 
 
 @dataclass(frozen=True)
@@ -104,7 +113,7 @@ class _Grid:
         """Index of the first polygon holding each cell centre, -1 for none: a scanline fill whose crossings are
         computed exactly as geometry.points_in_polygon computes them, so every centre gets the same answer."""
         xs, ys = self.xs, self.ys
-        labels = np.full((self.ny, self.nx), -1, dtype=np.int16)
+        labels = np.full((self.ny, self.nx), -1, dtype=_label_type(len(polys)))
         for k in range(len(polys) - 1, -1, -1):  # earlier polygons overwrite later ones
             poly = polys[k]
             rows = np.nonzero((ys >= poly[:, 1].min()) & (ys <= poly[:, 1].max()))[0]
@@ -194,14 +203,14 @@ class RegionIndex:
     def _build(self) -> tuple[_Grid, np.ndarray, _Grid, np.ndarray]:
         if not self._polys:
             g = _Grid(0.0, 0.0, 1.0, 1, 1)
-            return g, np.full((1, 1), -1, dtype=np.int16), g, np.full((1, 1), -1, dtype=np.int16)
+            return g, np.full((1, 1), -1, dtype=np.int8), g, np.full((1, 1), -1, dtype=np.int8)
         fine = _Grid.around(self.bbox, 2 * self._cell + 1.0, self._cell)
         labels = fine.fill(self._polys)
         cells, _, _ = fine.near(self.cur, self.next, fine.half_diagonal + EPS_MM)
         labels.ravel()[cells] = -2  # an edge passes through the cell (or close enough to count)
 
         coarse = _Grid.around(self.bbox, self.snap + 2 * self._snap_cell + 1.0, self._snap_cell)
-        outer = np.full((coarse.ny, coarse.nx), -1, dtype=np.int16)
+        outer = np.full((coarse.ny, coarse.nx), -1, dtype=_label_type(len(self._polys)))
         if self.snap > 0:
             r = coarse.half_diagonal + EPS_MM
             crossed, _, _ = coarse.near(self.cur, self.next, r)
@@ -420,6 +429,9 @@ class DangerIndex:
         self.depth_a, self.depth_b = cat(lambda s: s.depth_a), cat(lambda s: s.depth_b)
         self.margin_a, self.margin_b = cat(lambda s: s.margin_a), cat(lambda s: s.margin_b)
         self.is_area = np.asarray([s.area is not None for s in self.structures], dtype=bool)
+        self.abx, self.aby = self.b[:, 0] - self.a[:, 0], self.b[:, 1] - self.a[:, 1]
+        self.length2 = self.abx * self.abx + self.aby * self.aby
+        self.ax, self.ay = np.ascontiguousarray(self.a[:, 0]), np.ascontiguousarray(self.a[:, 1])
         uniform = np.asarray([len(set(np.concatenate([s.depth_a, s.depth_b]).tolist())) == 1
                               and len(set(np.concatenate([s.margin_a, s.margin_b]).tolist())) == 1
                               for s in self.structures], dtype=bool)
@@ -517,7 +529,8 @@ class DangerIndex:
         st = self.seg_structure[seg]
         head = np.ones(len(pt), dtype=bool)
         head[1:] = (pt[1:] != pt[:-1]) | (st[1:] != st[:-1])
-        d, t = _segment_distance(xy[pt, 0], xy[pt, 1], self.a[seg, 0], self.a[seg, 1], self.b[seg, 0], self.b[seg, 1])
+        d, t = _segment_distance_ab(xy[pt, 0], xy[pt, 1], self.ax[seg], self.ay[seg], self.abx[seg], self.aby[seg],
+                                    self.length2[seg])
         starts = np.nonzero(head)[0]
         group = np.cumsum(head) - 1
         dmin = np.minimum.reduceat(d, starts)

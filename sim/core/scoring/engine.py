@@ -138,10 +138,22 @@ def technique_table(library: Library, ids: tuple[str, ...]) -> TechniqueTable:
 
 
 def band_verdict(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """OK inside [ok_lo, ok_hi], WARN inside [warn_lo, warn_hi], else FAIL; `bounds` is (N, 4)."""
-    ok = (values >= bounds[:, 0]) & (values <= bounds[:, 1])
-    warn = (values >= bounds[:, 2]) & (values <= bounds[:, 3])
-    return np.where(ok, OK, np.where(warn, WARN, FAIL)).astype(np.int8)
+    """OK inside [ok_lo, ok_hi], WARN inside [warn_lo, warn_hi], else FAIL (NaN too); `bounds` is (N, 4)."""
+    return _verdict3((values >= bounds[:, 0]) & (values <= bounds[:, 1]),
+                     (values >= bounds[:, 2]) & (values <= bounds[:, 3]))
+
+
+def band_verdict_by(values: np.ndarray, table: np.ndarray, technique: np.ndarray) -> np.ndarray:
+    """band_verdict with the bounds of each injection's technique from `table` (T, 4), column by column."""
+    col = [np.ascontiguousarray(table[:, c])[technique] for c in range(4)]
+    return _verdict3((values >= col[0]) & (values <= col[1]), (values >= col[2]) & (values <= col[3]))
+
+
+def _verdict3(ok: np.ndarray, warn: np.ndarray) -> np.ndarray:
+    out = np.full(len(ok), FAIL, dtype=np.int8)
+    out[warn] = WARN
+    out[ok] = OK
+    return out
 
 
 # ---------------------------------------------------------------- the evaluation
@@ -397,7 +409,7 @@ def _context(scenario: LoadedScenario, inj: Injections, library: Library, config
     table = technique_table(library, inj.technique_ids)
     region = atlas.region_index(inj.xy) if len(inj) else np.zeros(0, dtype=np.int64)
     skin = skin_of(scenario)
-    layer = _layers(inj.depth_mm, region, skin)
+    layer = _layers(inj.depth_mm, region, skin_bottoms(scenario))
     danger = danger_index(scenario)
     hits = danger.hits(inj.xy, inj.depth_mm)
     return _Ctx(scenario, inj, library, config, table, region, layer, skin, danger.structures, hits)
@@ -435,6 +447,12 @@ def _joined(parts: tuple[_Part, ...], rule: str, verdict: np.ndarray) -> RuleRes
     return RuleResult(verdict, explain)
 
 
+def _latest(t_s: np.ndarray) -> float | None:
+    """The last time in the log (NaN, unknown, ignored); None when there is none."""
+    latest = np.fmax.reduce(t_s) if len(t_s) else np.nan
+    return None if np.isnan(latest) else float(latest)
+
+
 def _assemble(ctx: "_Ctx", screening: ScreeningAnswer | None, rules: dict[str, RuleResult], nearest: np.ndarray,
               covered: np.ndarray | None, coverage: float | None, counts: dict[str, list[int]] | None,
               parts: tuple[_Part, ...]) -> Evaluation:
@@ -444,7 +462,7 @@ def _assemble(ctx: "_Ctx", screening: ScreeningAnswer | None, rules: dict[str, R
     findings: list[Finding] = []
     measures: dict[str, float | None] = {
         "total_volume_ml": round(float(np.sum(inj.volume_ml)), 9) if len(inj) else 0.0,
-        "duration_s": float(np.nanmax(inj.t_s)) if len(inj) and not np.all(np.isnan(inj.t_s)) else None,
+        "duration_s": _latest(inj.t_s),
         "coverage": None,
     }
     patient = scenario.spec.patient
@@ -491,17 +509,20 @@ class _Ctx:
         return CODE[getattr(self.config.scoring.verdicts, key)]
 
 
-def _layers(depth: np.ndarray, region: np.ndarray, skin: np.ndarray) -> np.ndarray:
-    """Index into LAYERS of the tip for every injection; -1 off the map. The boundary belongs to the deeper layer."""
-    out = np.full(len(depth), -1, dtype=np.int64)
-    on = region >= 0
-    if not on.any():
-        return out
-    s = skin[region[on]]
-    bottoms = np.cumsum(s, axis=1)
-    d = depth[on][:, None]
-    out[on] = np.sum(d >= bottoms, axis=1)
+def _layers(depth: np.ndarray, region: np.ndarray, bottoms: np.ndarray) -> np.ndarray:
+    """Index into LAYERS of the tip for every injection; -1 off the map. The boundary belongs to the deeper layer.
+    `bottoms`: (R + 1, 3) depth of the bottom of epidermis, dermis and fat per region, then a row for off the
+    map."""
+    b = bottoms[region]  # region -1 takes the last row
+    out = (depth >= b[:, 0]).astype(np.int64) + (depth >= b[:, 1]) + (depth >= b[:, 2])
+    out[region < 0] = -1
     return out
+
+
+@functools.lru_cache(maxsize=32)
+def skin_bottoms(scenario: LoadedScenario) -> np.ndarray:
+    """Cumulative skin thicknesses per region (skin_of), and a row of zeros for points off the map."""
+    return np.vstack([np.cumsum(skin_of(scenario), axis=1), np.zeros((1, 3))])
 
 
 def _empty_explain(_i: int) -> list[Finding]:
@@ -576,8 +597,8 @@ def _rule_depth(ctx: _Ctx) -> RuleResult:
     face_max_depth_mm outside the exempt techniques also fails (seeds 001, 002, 004)."""
     k = ctx.inj.technique
     d = ctx.inj.depth_mm
-    bounds = ctx.table.bands["depth_mm"][k]
-    verdict = band_verdict(d, bounds)
+    table = ctx.table.bands["depth_mm"]
+    verdict = band_verdict_by(d, table, k)
     cap = ctx.library.limits.face_max_depth_mm
     over = np.zeros(len(d), dtype=bool)
     if ctx.atlas.map == "face" and len(d):
@@ -587,9 +608,10 @@ def _rule_depth(ctx: _Ctx) -> RuleResult:
     def explain(i: int) -> list[Finding]:
         tech = ctx.tech(i)
         out = []
-        band_v = int(band_verdict(d[i:i + 1], bounds[i:i + 1])[0])
+        bounds = table[k[i]]
+        band_v = int(band_verdict(d[i:i + 1], bounds[None, :])[0])
         if band_v > OK:
-            case = "too_deep" if d[i] > bounds[i, 1] else "too_shallow"
+            case = "too_deep" if d[i] > bounds[1] else "too_shallow"
             expected = tech.depth_mm.describe("mm")
             out.append(Finding("depth", VERDICTS[band_v], ctx.text("depth", case, measured=fmt(d[i], "mm"),
                                                                     technique=tech.name, expected=expected),
@@ -636,15 +658,15 @@ def _rule_layer(ctx: _Ctx) -> RuleResult:
 def _rule_band(ctx: _Ctx, rule: str, quantity: str, high_case: str, low_case: str) -> RuleResult:
     """A plain band check of one injection setting against the technique's band for it."""
     values = getattr(ctx.inj, quantity)
-    bounds = ctx.table.bands[quantity][ctx.inj.technique]
-    verdict = band_verdict(values, bounds)
+    table = ctx.table.bands[quantity]
+    verdict = band_verdict_by(values, table, ctx.inj.technique)
     unit = UNIT_WORD[quantity]
 
     def explain(i: int) -> list[Finding]:
         tech = ctx.tech(i)
         band: Band = getattr(tech, quantity)
         expected = band.describe(unit).replace(" deg", "°")
-        case = high_case if values[i] > bounds[i, 1] else low_case
+        case = high_case if values[i] > table[ctx.inj.technique[i], 1] else low_case
         return [Finding(rule, VERDICTS[int(verdict[i])],
                         ctx.text(rule, case, measured=fmt(values[i], unit), technique=tech.name, expected=expected),
                         band.source, float(values[i]), expected, unit)]
@@ -702,11 +724,11 @@ def _rule_spacing(ctx: _Ctx, nn: np.ndarray, group: np.ndarray | None = None) ->
     """spacing: distance to the nearest injection of the same technique against spacing_mm; closer than
     scoring.spacing.double_puncture_mm is a double puncture (fail). `group`: who counts as a neighbour (by
     default the same technique; for many attempts at once, the same attempt and technique)."""
-    bounds = ctx.table.bands["spacing_mm"][ctx.inj.technique]
+    table = ctx.table.bands["spacing_mm"]
     has = ~np.isnan(nn)
-    verdict = np.zeros(len(nn), dtype=np.int8)
-    verdict[has] = band_verdict(nn[has], bounds[has])
-    double = has & (nn < ctx.config.scoring.spacing.double_puncture_mm)
+    verdict = band_verdict_by(nn, table, ctx.inj.technique)
+    verdict[~has] = OK  # alone with its technique: nothing to space from
+    double = nn < ctx.config.scoring.spacing.double_puncture_mm  # False for NaN
     verdict[double] = FAIL
 
     def explain(i: int) -> list[Finding]:
@@ -717,7 +739,7 @@ def _rule_spacing(ctx: _Ctx, nn: np.ndarray, group: np.ndarray | None = None) ->
         if double[i]:
             case = "double"
         else:
-            case = "too_far" if d > bounds[i, 1] else "too_close"
+            case = "too_far" if d > table[ctx.inj.technique[i], 1] else "too_close"
         return [Finding("spacing", VERDICTS[int(verdict[i])],
                         ctx.text("spacing", case, measured=fmt(d, "mm"), technique=tech.name, expected=expected),
                         tech.spacing_mm.source, d, expected, "mm")]
