@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import math
 from pathlib import Path
 from dataclasses import astuple, dataclass
@@ -10,18 +9,18 @@ from dataclasses import astuple, dataclass
 import numpy as np
 import pygame
 import pygame_gui
-from pygame_gui.elements import UIButton, UIDropDownMenu, UITextBox
+from pygame_gui.elements import UIButton, UIDropDownMenu
 
 from sim.core.attempt import Attempt, default_attempt_path
 from sim.core.errors import InputError
 from sim.core.injlog import read_log
 from sim.core.scenario import LoadedScenario, load_scenario_file, scenario_files
 from sim.core.scoring.engine import VERDICTS, ScreeningAnswer, bleb_diameter_mm, spot_structure
-from sim.core.screening import load_reasons
 from sim.ui import crosssection, style
 from sim.ui.app import REPLAY_INJECT, REPLAY_SUBMIT, ui_settings
 from sim.ui.layers import Cached, MarkLayer
 from sim.ui.mapview import MapView
+from sim.ui.textview import Run, TextView
 
 TOP_BAR = 52
 SIDE = 380
@@ -238,6 +237,8 @@ class BriefingScreen(Screen):
             for k, (key, label) in enumerate((("go", "Go"), ("postpone", "Postpone"), ("no-go", "No-go"))):
                 oid = "#toggle_on" if self.decision == key else None
                 self.decision_buttons[key] = _button(label, (x + k * 130, y, 120, 40), m, oid)
+            from sim.core.screening import load_reasons  # only a patient to screen needs the catalogue
+
             reasons = load_reasons()
             options = [("Choose the reason...", "")] + [(r.label, r.id) for r in reasons.reasons]
             start = next((o for o in options if o[1] == self.reason), options[0])
@@ -1095,6 +1096,7 @@ class SummaryScreen(Screen):
         self.view = MapView(attempt.scenario, pygame.Rect(0, 0, 100, 100))
         self.view.show_danger = True
         self.marks = MarkLayer(self.view)
+        self._findings = self._findings_text()
         self._shot_pending = bool(opts.replay or opts.screenshot)
 
     def layout(self, size) -> None:
@@ -1103,48 +1105,50 @@ class SummaryScreen(Screen):
         left_w = int(w * 0.46)
         self.view.set_rect(pygame.Rect(0, 0, left_w, h))
         self.right = pygame.Rect(left_w + PAD, PAD, w - left_w - 2 * PAD, h - 2 * PAD)
-        crit_h = 0
         top = self.right.top + 120 + 22 * len(self.report["criteria"]) // 2 + 30
-        self.text_box = UITextBox(self._findings_html(), pygame.Rect(self.right.left, top, self.right.width,
-                                                                    self.right.bottom - top - 56 - crit_h), m)
+        self.findings = TextView(pygame.Rect(self.right.left, top, self.right.width, self.right.bottom - top - 56),
+                                 self._findings)
         by = self.right.bottom - 46
         self.b_again = _button("Try again", (self.right.left, by, 140, 42), m, "#primary")
         self.b_picker = _button("Exercises", (self.right.left + 150, by, 140, 42), m)
         self.b_quit = _button("Quit", (self.right.right - 100, by, 100, 42), m)
 
-    def _findings_html(self) -> str:
+    def _findings_text(self) -> list[list[Run]]:
+        """Critical findings first, then the attempt's, then every injection with its own: paragraphs of runs."""
         rep = self.report
-        parts = []
+        ink, grey = style.INK, style.MUTED
+        out: list[list[Run]] = []
         crit = [(e, f) for e in rep["injections"] for f in e["findings"] if f["verdict"] == "critical"]
         crit += [(None, f) for f in rep["attempt_findings"] if f["verdict"] == "critical"]
         if crit:
-            parts.append("<font color='#961478'><b>Critical findings</b></font><br>")
+            out.append([("Critical findings", style.VERDICT["critical"], True)])
             for e, f in crit:
-                where = f"#{e['index'] + 1}: " if e else ""
-                parts.append(f"<b>{html.escape(where)}</b>{html.escape(f['message'])}<br>"
-                             f"<font color='#6C757D'>{html.escape(f['source'])}</font><br>")
-            parts.append("<br>")
+                out.append([(f"#{e['index'] + 1}: " if e else "", ink, True), (f["message"], ink, False)])
+                out.append([(f["source"], grey, False)])
+            out.append([])
         if rep["attempt_findings"]:
-            parts.append("<b>The attempt</b><br>")
+            out.append([("The attempt", ink, True)])
             for f in rep["attempt_findings"]:
-                parts.append(f"{_tag(f['verdict'])} <b>{html.escape(f['rule'])}</b>: {html.escape(f['message'])}<br>"
-                             f"<font color='#6C757D'>{html.escape(f.get('source', ''))}</font><br>")
-            parts.append("<br>")
-        parts.append("<b>Every injection</b><br>")
+                out.append([_tag(f["verdict"]), (" ", ink, False), (f["rule"], ink, True),
+                            (f": {f['message']}", ink, False)])
+                out.append([(f.get("source", ""), grey, False)])
+            out.append([])
+        out.append([("Every injection", ink, True)])
         for e in rep["injections"]:
-            head = (f"#{e['index'] + 1} {html.escape(e['technique'])} at ({e['x_mm']:g}, {e['y_mm']:g}) mm, "
-                    f"{e['depth_mm']:g} mm, {e['angle_deg']:g} deg, {e['volume_ml']:g} ml")
-            region = e.get("region") or "off the map"
-            parts.append(f"{_tag(e['verdict'])} <b>{head}</b> - {html.escape(str(region))}<br>")
+            head = (f"#{e['index'] + 1} {e['technique']} at ({e['x_mm']:g}, {e['y_mm']:g}) mm, {e['depth_mm']:g} mm, "
+                    f"{e['angle_deg']:g} deg, {e['volume_ml']:g} ml")
+            out.append([_tag(e["verdict"]), (" ", ink, False), (head, ink, True),
+                        (f" - {e.get('region') or 'off the map'}", ink, False)])
             for f in e["findings"]:
-                parts.append(f"&nbsp;&nbsp;{_tag(f['verdict'])} {html.escape(f['rule'])}: "
-                             f"{html.escape(f['message'])} <font color='#6C757D'>({html.escape(f['source'])})"
-                             f"</font><br>")
+                out.append([("  ", ink, False), _tag(f["verdict"]), (f" {f['rule']}: {f['message']} ", ink, False),
+                            (f"({f['source']})", grey, False)])
         if not rep["injections"]:
-            parts.append("No injections were made.<br>")
-        return "".join(parts)
+            out.append([("No injections were made.", ink, False)])
+        return out
 
     def handle(self, event) -> None:
+        if self.findings.handle(event):
+            return
         if event.type == pygame_gui.UI_BUTTON_PRESSED:
             if event.ui_element is self.b_again:
                 a = self.attempt
@@ -1197,6 +1201,7 @@ class SummaryScreen(Screen):
             pygame.draw.rect(surf, style.VERDICT["ok"] if share >= 0.9 else style.VERDICT["warn"]
                              if share >= 0.5 else style.VERDICT["fail"], (bar.left, bar.top, bar.width * share, 12))
             style.text(surf, f"{share * 100:.0f}%", (bar.right + 6, yy), 17, style.MUTED)
+        self.findings.draw(surf)
 
     def after_frame(self) -> None:
         if self._shot_pending:
@@ -1207,9 +1212,9 @@ class SummaryScreen(Screen):
                 self.app.quit(0)
 
 
-def _tag(verdict: str) -> str:
-    colours = {"ok": "#1E9650", "warn": "#B07800", "fail": "#D73C28", "critical": "#961478"}
-    return f"<font color='{colours[verdict]}'><b>[{verdict}]</b></font>"
+def _tag(verdict: str) -> Run:
+    colours = {**style.VERDICT, "warn": (176, 120, 0)}  # the warning's yellow is too light for text
+    return f"[{verdict}]", colours[verdict], True
 
 
 def _clock(seconds: float) -> str:
