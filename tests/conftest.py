@@ -11,6 +11,7 @@ _HOME = tempfile.mkdtemp(prefix="mesosim-tests-")
 os.environ["MESOSIM_KEY_FILE"] = os.path.join(_HOME, "config", "signing.key")
 os.environ["XDG_DATA_HOME"] = os.path.join(_HOME, "data")
 os.environ["XDG_CONFIG_HOME"] = os.path.join(_HOME, "config")
+os.environ["XDG_CACHE_HOME"] = os.path.join(_HOME, "cache")  # parsed YAML (sim.core.yamlio)
 
 from pathlib import Path  # noqa: E402
 

@@ -85,3 +85,47 @@ def test_missing_file(tmp_path):
     with pytest.raises(InputError) as info:
         load_yaml_file(tmp_path / "nope.yaml")
     assert str(info.value).endswith("nope.yaml:0:0: no such file")
+
+
+def test_a_file_parsed_once_comes_from_the_cache_as_it_was(tmp_path, monkeypatch):
+    import sim.core.yamlio as yamlio
+
+    path = tmp_path / "c.yaml"
+    path.write_text("a: 1\nb:\n  - {x: 2, 3: y}\n  - [1.5, null, true, '4']\n")
+    first = load_yaml_file(path)
+    assert yamlio._cache_entry(path.read_text()).exists()
+
+    def no_parser(text, name="<text>"):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(yamlio, "load_yaml_text", no_parser)
+    again = load_yaml_file(path)
+    assert (again.file, again.data, again.values, again.keys) == (first.file, first.data, first.values, first.keys)
+    assert again.data["b"][0] == {"x": 2, 3: "y"}  # an int key stays an int
+    moved = tmp_path / "moved.yaml"
+    moved.write_text(path.read_text())
+    assert load_yaml_file(moved).problem(("b", 1, 2), "no").file == str(moved)  # problems name the file read
+    path.write_text("a: 2\n")
+    with pytest.raises(AssertionError, match="parsed again"):
+        load_yaml_file(path)  # another text is parsed
+
+
+def test_a_damaged_cache_entry_is_parsed_again(tmp_path):
+    import sim.core.yamlio as yamlio
+
+    path = tmp_path / "d.yaml"
+    path.write_text("a: [1, 2]\n")
+    load_yaml_file(path)
+    entry = yamlio._cache_entry(path.read_text())
+    for damage in (b"", b"\x00garbage", entry.read_bytes()[:10]):
+        entry.write_bytes(damage)
+        doc = load_yaml_file(path)
+        assert doc.data == {"a": [1, 2]} and doc.where(("a", 1)) == (1, 8)
+
+
+def test_errors_are_never_cached(tmp_path):
+    path = tmp_path / "e.yaml"
+    path.write_text("a: &x [1]\nb: *x\n")
+    for _ in range(2):
+        with pytest.raises(InputError, match="aliases"):
+            load_yaml_file(path)
