@@ -694,12 +694,12 @@ def nearest_in_group(xy: np.ndarray, group: np.ndarray, cap: np.ndarray | None =
     best = np.full(n, np.inf)  # by sorted position
     ask = np.arange(n) if len(todo) == n else np.sort(rank[todo])  # sorted positions still searching
     for ring in range(1, RINGS + 1):
-        # the square of cells `ring` around the point, row by row: each row's cells are consecutive in the
-        # sorted order, so a row is one range of candidates
-        rows = np.arange(-ring, ring + 1, dtype=np.int64) * nx
-        left = (scell[ask] - ring)[:, None] + rows[None, :]
-        lo = first_in[left].ravel()
-        hi = end_in[left + 2 * ring].ravel()
+        # the cells `ring` away, as ranges of a row (a row's cells are consecutive in the sorted order): ring 1
+        # is the whole 3 x 3 square, further rings only their outline
+        first_cell, last_cell = _ring_ranges(ring, nx)
+        rows = first_cell
+        lo = first_in[scell[ask][:, None] + first_cell[None, :]].ravel()
+        hi = end_in[scell[ask][:, None] + last_cell[None, :]].ravel()
         counts = hi - lo
         total = int(counts.sum())
         if total:
@@ -726,6 +726,18 @@ def nearest_in_group(xy: np.ndarray, group: np.ndarray, cap: np.ndarray | None =
     out[todo] = best[rank[todo]]
     out[out > cap] = np.inf
     return out
+
+
+def _ring_ranges(ring: int, nx: int) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets of the first and the last cell of each run of cells `ring` away from a cell (grid width nx)."""
+    if ring == 1:
+        runs = [(dy, -1, 1) for dy in (-1, 0, 1)]
+    else:
+        runs = [(-ring, -ring, ring), (ring, -ring, ring)]
+        runs += [(dy, dx, dx) for dy in range(-ring + 1, ring) for dx in (-ring, ring)]
+    first = np.asarray([dy * nx + a for dy, a, _b in runs], dtype=np.int64)
+    last = np.asarray([dy * nx + b for dy, _a, b in runs], dtype=np.int64)
+    return first, last
 
 
 def _settle(sxy: np.ndarray, group: np.ndarray, ask: np.ndarray, best: np.ndarray) -> None:
