@@ -503,6 +503,8 @@ class DangerIndex:
         (Structure.hits, for all structures at once), sorted by point then structure."""
         xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
         depth_mm = np.asarray(depth_mm, dtype=np.float64)
+        if 0 < len(xy) <= FEW and self.structures:
+            return self._hits_few(xy, depth_mm)
         if not self.structures or not len(xy):
             found = []
         else:
@@ -519,6 +521,32 @@ class DangerIndex:
         point, structure, dist, depth = (np.concatenate(x) for x in zip(*found))
         order = np.lexsort((structure, point))
         return DangerHits(point[order], structure[order], dist[order], depth[order])
+
+    def _hits_few(self, xy: np.ndarray, depth_mm: np.ndarray) -> DangerHits:
+        """hits() for a click or two: each structure the grid names as a candidate asks Structure.hits itself."""
+        rows = []
+        areas = np.nonzero(self.is_area)[0].tolist()
+        for k, (x, y) in enumerate(xy.tolist()):
+            candidates = set()
+            cells = self.line_cells
+            if math.isfinite(x) and math.isfinite(y):
+                i = math.floor((x - cells.x0) / cells.cell)
+                j = math.floor((y - cells.y0) / cells.cell)
+                if 0 <= i < cells.nx and 0 <= j < cells.ny:
+                    c = j * cells.nx + i
+                    items = cells.items[cells.start[c]:cells.start[c] + cells.count[c]]
+                    candidates.update(self.seg_structure[self.lines[items]].tolist())
+                for s in areas:
+                    x0, y0, x1, y1 = self.structures[s].bbox
+                    if x0 <= x <= x1 and y0 <= y <= y1:
+                        candidates.add(s)
+            for s in sorted(candidates):
+                hit, dist, sdepth = self.structures[s].hits(xy[k:k + 1], depth_mm[k:k + 1])
+                if hit[0]:
+                    rows.append((k, s, float(dist[0]), float(sdepth[0])))
+        point, structure, dist, depth = (np.asarray(col) for col in zip(*rows)) if rows else ([], [], [], [])
+        return DangerHits(np.asarray(point, dtype=np.int64), np.asarray(structure, dtype=np.int64),
+                          np.asarray(dist, dtype=np.float64), np.asarray(depth, dtype=np.float64))
 
     def _hits(self, xy, depth_mm, pt, seg, inside=None):
         """Hits among (point, segment) candidates grouped by (point, structure). `inside`: (point, structure)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import string
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
@@ -70,7 +69,7 @@ class _Blank(dict):
 
 def fill(template: str, **values) -> str:
     """str.format that leaves unknown placeholders visible instead of failing (message texts are data)."""
-    return string.Formatter().vformat(template, (), _Blank(values))
+    return template.format_map(_Blank(values))
 
 
 def fmt(value: float, unit: str) -> str:
