@@ -249,31 +249,31 @@ class Evaluation:
 
     def criteria(self) -> list[dict]:
         """Each applicable criterion: its weight, its score 0-1 and its verdict counts."""
+        return [{"rule": rule, "weight": w, "score": score, "counts": dict(zip(VERDICTS, counts))}
+                for rule, w, score, counts in self._scored()]
+
+    def score(self) -> float:
+        total = weight = 0.0
+        for _rule, w, score, _counts in self._scored():
+            total += w * score
+            weight += w
+        return round(100.0 * total / weight, 1) if weight > 0 else 0.0
+
+    def _scored(self):
+        """(rule, weight, score 0-1, verdict counts) of each applicable criterion."""
         credit = self.config.scoring.verdict_credit
         credits = (credit.ok, credit.warn, credit.fail, credit.critical)
         weights = self.weights()
-        out = []
         n = len(self.injections)
         if n:
             for rule in INJECTION_RULES:
                 counts = (self.counts[rule] if self.counts is not None
                           else np.bincount(self.rules[rule].verdict, minlength=4).tolist())
-                out.append({"rule": rule, "weight": weights[rule],
-                            "score": sum(c * k for c, k in zip(counts, credits)) / n,
-                            "counts": {name: counts[i] for i, name in enumerate(VERDICTS)}})
+                yield rule, weights[rule], sum(c * k for c, k in zip(counts, credits)) / n, counts
         for rule in ATTEMPT_RULES:
             if rule in self.attempt_verdicts:
                 v = self.attempt_verdicts[rule]
-                out.append({"rule": rule, "weight": weights[rule], "score": float(credits[v]),
-                            "counts": {name: int(i == v) for i, name in enumerate(VERDICTS)}})
-        return out
-
-    def score(self) -> float:
-        total = weight = 0.0
-        for c in self.criteria():
-            total += c["weight"] * c["score"]
-            weight += c["weight"]
-        return round(100.0 * total / weight, 1) if weight > 0 else 0.0
+                yield rule, weights[rule], float(credits[v]), [int(i == v) for i in range(4)]
 
     def critical_count(self) -> int:
         n = int(np.sum(self.rules["danger"].verdict == CRITICAL)) if self.rules else 0
@@ -361,7 +361,8 @@ def _evaluate_chunk(scenario: LoadedScenario, attempts: list[Injections], librar
     nearest = nearest_same_technique(everything.xy, group, spacing_cap(ctx.table, everything.technique))
     rules["spacing"] = _rule_spacing(ctx, nearest, group)
     rules = {r: rules[r] for r in INJECTION_RULES}
-    counts = {r: np.bincount(owner * 4 + rules[r].verdict, minlength=4 * len(attempts)).reshape(-1, 4).tolist()
+    base = owner * 4
+    counts = {r: np.bincount(base + rules[r].verdict, minlength=4 * len(attempts)).reshape(-1, 4).tolist()
               for r in INJECTION_RULES}
     covered = _cover_many(scenario, ctx.table, config, everything, owner, len(attempts))
     coverage = [None] * len(attempts)
