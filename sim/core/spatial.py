@@ -726,8 +726,9 @@ def nearest_in_group(xy: np.ndarray, group: np.ndarray, cap: np.ndarray | None =
         # is the whole 3 x 3 square, further rings only their outline
         first_cell, last_cell = _ring_ranges(ring, nx)
         rows = first_cell
-        lo = first_in[scell[ask][:, None] + first_cell[None, :]].ravel()
-        hi = end_in[scell[ask][:, None] + last_cell[None, :]].ravel()
+        here = scell if ring == 1 and len(ask) == n else scell[ask]
+        lo = first_in[here[:, None] + first_cell[None, :]].ravel()
+        hi = end_in[here[:, None] + last_cell[None, :]].ravel()
         counts = hi - lo
         total = int(counts.sum())
         if total:
