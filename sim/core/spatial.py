@@ -394,12 +394,7 @@ class _CellLists:
 
     def pairs(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(point, item) for every item listed in each point's cell, by point then item."""
-        with np.errstate(invalid="ignore"):
-            fx = np.floor((xy[:, 0] - self.x0) / self.cell)
-            fy = np.floor((xy[:, 1] - self.y0) / self.cell)
-            on = (fx >= 0) & (fx < self.nx) & (fy >= 0) & (fy < self.ny)
-        idx = np.nonzero(on)[0]
-        cell = fy[idx].astype(np.int64) * self.nx + fx[idx].astype(np.int64)
+        idx, cell = _Grid(self.x0, self.y0, self.cell, self.nx, self.ny).locate(xy)
         pair, item = _expand(self.count[cell], self.start[cell])
         return idx[pair], self.items[item]
 
