@@ -424,6 +424,9 @@ class DangerIndex:
         self.depth_a, self.depth_b = cat(lambda s: s.depth_a), cat(lambda s: s.depth_b)
         self.margin_a, self.margin_b = cat(lambda s: s.margin_a), cat(lambda s: s.margin_b)
         self.is_area = np.asarray([s.area is not None for s in self.structures], dtype=bool)
+        # the shallowest a structure gets (less a hair for the rounding of the depth interpolated between two)
+        self.shallowest = np.asarray([min(float(s.depth_a.min()), float(s.depth_b.min())) - 1e-9
+                                      for s in self.structures])
         self.abx, self.aby = self.b[:, 0] - self.a[:, 0], self.b[:, 1] - self.a[:, 1]
         self.length2 = self.abx * self.abx + self.aby * self.aby
         self.ax, self.ay = np.ascontiguousarray(self.a[:, 0]), np.ascontiguousarray(self.a[:, 1])
@@ -477,11 +480,12 @@ class DangerIndex:
         pair, seg = _expand(self.seg_count[st], self.seg_start[st])
         return pt[pair], seg
 
-    def _inside_plain(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(point, structure) for every point inside a plain area."""
+    def _inside_plain(self, xy: np.ndarray, depth_mm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(point, structure) for every point inside a plain area deep enough to reach it."""
         pts, sts = [], []
         for (index, members), (x0, y0, x1, y1) in zip(self.layers, self.layer_bbox):
-            near = np.nonzero((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1))[0]
+            near = np.nonzero((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+                              & (depth_mm >= self.shallowest[members].min()))[0]
             if not len(near):
                 continue
             where = index.lookup(xy[near])
@@ -503,7 +507,7 @@ class DangerIndex:
         if not self.structures or not len(xy):
             found = []
         else:
-            ins_pt, ins_st = self._inside_plain(xy)
+            ins_pt, ins_st = self._inside_plain(xy, depth_mm)
             found = [self._hits(xy, depth_mm, *self._line_candidates(xy), inside=(ins_pt, ins_st)),
                      self._hits(xy, depth_mm, *self._area_candidates(xy))]
             deep = depth_mm[ins_pt] >= self.depth_a[self.seg_start[ins_st]]
@@ -547,9 +551,12 @@ class DangerIndex:
         """Hits among (point, segment) candidates grouped by (point, structure). `inside`: (point, structure)
         pairs inside a plain area, settled elsewhere and skipped here; without it the candidates are whole
         areas, tested for inside here."""
+        st = self.seg_structure[seg]
+        # a tip above the structure's shallowest point cannot reach it, wherever it is
+        deep_enough = np.nonzero(depth_mm[pt] >= self.shallowest[st])[0]
+        pt, seg, st = pt[deep_enough], seg[deep_enough], st[deep_enough]
         if not len(pt):
             return pt, pt, np.zeros(0), np.zeros(0)
-        st = self.seg_structure[seg]
         head = np.ones(len(pt), dtype=bool)
         head[1:] = (pt[1:] != pt[:-1]) | (st[1:] != st[:-1])
         d, t = _segment_distance_ab(xy[pt, 0], xy[pt, 1], self.ax[seg], self.ay[seg], self.abx[seg], self.aby[seg],
