@@ -19,7 +19,9 @@ from sim.core.paths import builtin_scenarios_dir, scenarios_dir
 from sim.core.techniques import Device, Library, ProductForm, load_library
 from sim.core.yamlio import Document, load_yaml_file
 
-Point = tuple[float, float]
+Coordinate = Annotated[float, Field(ge=-500, le=500)]
+"""A coordinate in the map's frame [mm]; the maps lie well within +-500 mm (contract.md)."""
+Point = tuple[Coordinate, Coordinate]
 Severity = Literal["critical", "high", "moderate", "low"]
 Decision = Literal["go", "postpone", "no-go"]
 

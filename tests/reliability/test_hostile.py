@@ -55,3 +55,16 @@ def test_oversized_scenario_states_the_limit(tmp_path, capsys):
     path.write_text("id: x\nnotes: |\n" + ("  " + "x" * 1000 + "\n") * 1100)
     assert main(["validate", str(path)]) == 2
     assert "the limit is 1048576 bytes" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("where,line", [("polygon", "    polygon_mm: [[3.5e306, 30], [10, 30], [10, 50], [-10, 50]]"),
+                                        ("spot", "no_go: [{name: m, at_mm: [20, -1.0e300], radius_mm: 3}]")])
+def test_huge_coordinates_are_refused(tmp_path, capsys, where, line):
+    """A coordinate far off any map (found by the fuzzer: it overflowed the polygon's area) is a field error."""
+    path = tmp_path / "huge.yaml"
+    own = "targets:\n  - name: own\n" + line + "\n" if where == "polygon" else line + "\n"
+    path.write_text("id: huge\ntitle: Huge\nobjective: x\nmap: face\ntechniques: [superficial-nappage]\n" + own
+                    + "product: {name: c, form: liquid}\ndevices: [hand]\nmode: practice\npass_mark: 80\n")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:" in err and ("must be at most 500" in err or "must be at least -500" in err)
