@@ -203,7 +203,22 @@ def test_evaluate_many_in_chunks(library, config, monkeypatch):
     attempts = [Injections.from_records(random_records(scn, library, 40, seed), library.ids) for seed in range(7)]
     expected = [to_json(build_report(ev)) for ev in evaluate_many(scn, attempts, library, config)]
     monkeypatch.setattr(engine, "CHUNK_INJECTIONS", 100)
-    assert [to_json(build_report(ev)) for ev in evaluate_many(scn, attempts, library, config)] == expected
+    assert [to_json(build_report(ev)) for ev in evaluate_many(scn, attempts, library, config, workers=1)] == expected
+
+
+@pytest.mark.parametrize("workers", [2, 3, 8])
+def test_evaluate_many_in_threads_equals_one_thread(workers, library, config, monkeypatch):
+    """Chunks shared among threads give the same reports, in the same order, as one thread doing them all."""
+    import sim.core.scoring.engine as engine
+
+    scn = load_scenario("forehead-nappage", library)
+    attempts = [Injections.from_records(random_records(scn, library, n, seed), library.ids)
+                for seed, n in enumerate([40, 0, 75, 3, 40, 120, 1, 60, 33, 90, 41, 5])]
+    monkeypatch.setattr(engine, "CHUNK_INJECTIONS", 64)  # a dozen chunks
+    expected = [to_json(build_report(ev)) for ev in evaluate_many(scn, attempts, library, config, workers=1)]
+    for _ in range(3):
+        threaded = evaluate_many(scn, attempts, library, config, workers=workers)
+        assert [to_json(build_report(ev)) for ev in threaded] == expected
 
 
 @pytest.mark.parametrize("scenario_id", ["forehead-nappage", "cheek-medium-papules", "scalp-crown"])

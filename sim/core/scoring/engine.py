@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import bisect
 import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
@@ -321,30 +323,60 @@ def evaluate(scenario: LoadedScenario, inj: Injections, library: Library, config
     return evaluate_many(scenario, [inj], library, config, [screening])[0]
 
 
-CHUNK_INJECTIONS = 1 << 14
-"""evaluate_many works through the attempts in chunks of about this many injections, so that its arrays stay
-small enough for the processor's caches."""
+CHUNK_INJECTIONS = 1 << 16
+"""evaluate_many works through the attempts in chunks of about this many injections: large enough that numpy,
+not Python, does the work (and can do it in several threads at once), small enough to keep memory bounded."""
+
+
+def default_workers() -> int:
+    """Threads evaluate_many uses: one per processor this process may run on, at most four (beyond that the
+    Python between the numpy calls is the limit)."""
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        available = os.cpu_count() or 1
+    return max(1, min(4, available))
 
 
 def evaluate_many(scenario: LoadedScenario, attempts: Sequence[Injections], library: Library, config: Config,
-                  screenings: Sequence[ScreeningAnswer | None] | None = None) -> list[Evaluation]:
+                  screenings: Sequence[ScreeningAnswer | None] | None = None,
+                  workers: int | None = None) -> list[Evaluation]:
     """evaluate() for many attempts of one scenario at once (re-scoring a cohort): every rule runs over the
     injections of many attempts together, a neighbour counting for spacing only within its own attempt. Each
-    result equals evaluate() of that attempt alone."""
+    result equals evaluate() of that attempt alone.
+
+    The attempts are scored in chunks; after the first (which builds the scenario's indexes), the chunks are
+    shared among `workers` threads (default: default_workers()). numpy does most of the work without holding
+    the interpreter lock, so the threads run at once. Chunks do not depend on each other, so the results are
+    the same, in the same order, whatever the number of threads."""
     if not attempts:
         return []
     screenings = list(screenings) if screenings is not None else [None] * len(attempts)
     ids = attempts[0].technique_ids
     attempts = [a if a.technique_ids == ids else Injections.from_records(a.records(), ids) for a in attempts]
-    out: list[Evaluation] = []
+    chunks: list[tuple[int, int]] = []
     first = 0
     while first < len(attempts):
         last, size = first, 0
         while last < len(attempts) and (last == first or size + len(attempts[last]) <= CHUNK_INJECTIONS):
             size += len(attempts[last])
             last += 1
-        out.extend(_evaluate_chunk(scenario, attempts[first:last], library, config, screenings[first:last]))
+        chunks.append((first, last))
         first = last
+
+    def chunk(bounds: tuple[int, int]) -> list[Evaluation]:
+        lo, hi = bounds
+        return _evaluate_chunk(scenario, attempts[lo:hi], library, config, screenings[lo:hi])
+
+    out = chunk(chunks[0])
+    workers = default_workers() if workers is None else max(1, int(workers))
+    if workers == 1 or len(chunks) < 3:
+        for bounds in chunks[1:]:
+            out.extend(chunk(bounds))
+        return out
+    with ThreadPoolExecutor(max_workers=min(workers, len(chunks) - 1), thread_name_prefix="mesosim-score") as pool:
+        for evaluations in pool.map(chunk, chunks[1:]):
+            out.extend(evaluations)
     return out
 
 
@@ -358,7 +390,10 @@ def _evaluate_chunk(scenario: LoadedScenario, attempts: list[Injections], librar
     owner = np.repeat(np.arange(len(attempts)), sizes)
     # a neighbour counts for spacing only within the same attempt and technique
     group = owner * len(everything.technique_ids) + everything.technique
-    nearest = nearest_same_technique(everything.xy, group, spacing_cap(ctx.table, everything.technique))
+    cap = spacing_cap(ctx.table, everything.technique)
+    nearest = np.empty(len(everything))
+    for lo, hi in _blocks(ends, NEAREST_BLOCK):  # groups never span attempts: a block at a time, in cache
+        nearest[lo:hi] = nearest_same_technique(everything.xy[lo:hi], group[lo:hi], cap[lo:hi])
     rules["spacing"] = _rule_spacing(ctx, nearest, group)
     rules = {r: rules[r] for r in INJECTION_RULES}
     base = owner * 4
@@ -381,7 +416,24 @@ def _evaluate_chunk(scenario: LoadedScenario, attempts: list[Injections], librar
     return out
 
 
-COVER_CHUNK = 64
+NEAREST_BLOCK = 1 << 14
+"""The neighbour search takes the attempts of a chunk this many injections at a time (its arrays then stay in
+the processor's cache)."""
+
+
+def _blocks(ends: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """[lo, hi) ranges of whole attempts (attempt k ends at ends[k]) of about `size` injections each."""
+    out, lo = [], 0
+    total = int(ends[-1]) if len(ends) else 0
+    while lo < total:
+        k = int(np.searchsorted(ends, lo + size, side="right"))  # attempts that end within the block
+        hi = int(ends[k - 1]) if k > 0 and ends[k - 1] > lo else int(ends[np.searchsorted(ends, lo, side="right")])
+        out.append((lo, hi))
+        lo = hi
+    return out
+
+
+COVER_CHUNK = 16
 """Attempts whose coverage grids are marked together."""
 
 
