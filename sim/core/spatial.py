@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.core.geometry import points_in_polygon
+from sim.core.kernels import compiled
 
 FEW = 4
 """Up to this many points are looked up one by one in plain Python (a click, the cursor)."""
@@ -682,6 +683,11 @@ def distance(x: np.ndarray, y: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.n
     return np.sqrt((x[i] - x[j]) ** 2 + (y[i] - y[j]) ** 2)
 
 
+COMPILED_MIN = 8192
+"""From this many points on, the ring search runs compiled (sim.core.kernels, when numba is there): below it,
+loading the compiler would cost more than it saves."""
+
+
 def nearest_in_group(xy: np.ndarray, group: np.ndarray, cap: np.ndarray | None = None) -> np.ndarray:
     """Distance from each point to its nearest other point of the same group: NaN when the group has no other
     point, +inf when none is within cap[k] (the distance is then not needed; None: no cap).
@@ -690,7 +696,8 @@ def nearest_in_group(xy: np.ndarray, group: np.ndarray, cap: np.ndarray | None =
     rings of cells around it, ring by ring, for the points not yet settled (a point is settled once its nearest
     candidate is closer than the ring's inner distance, or the ring is beyond its cap); after RINGS rings the few
     left are settled with a k-d tree of their group. Linear in the number of points, never all pairs.
-    Distances by `distance`."""
+    Distances by `distance`. From COMPILED_MIN points on, the rings are searched point by point by a compiled
+    loop (kernels.ring_search) with the same arithmetic, so the result does not depend on which one ran."""
     n = len(xy)
     out = np.full(n, np.nan)
     if n < 2:
@@ -723,12 +730,25 @@ def nearest_in_group(xy: np.ndarray, group: np.ndarray, cap: np.ndarray | None =
     rank[order] = np.arange(n)
     best = np.full(n, np.inf)  # by sorted position
     ask = np.arange(n) if len(todo) == n else np.sort(rank[todo])  # sorted positions still searching
-    for ring in range(1, RINGS + 1):
+    kernel = compiled("ring_search") if n >= COMPILED_MIN else None
+    search = kernel if kernel is not None else _ring_search
+    ask = search(sx, sy, scell, first_in, end_in, nx, h, cap[order], RINGS, ask, best)
+    if len(ask):  # a few far-flung points
+        _settle(np.column_stack([sx, sy]), inverse[order], ask, best)
+    out[todo] = best[rank[todo]]
+    out[out > cap] = np.inf
+    return out
+
+
+def _ring_search(sx, sy, scell, first_in, end_in, nx, h, cap, rings, ask, best):
+    """kernels.ring_search in numpy, all the points ring by ring (`cap` by sorted position): sets best[p] for the
+    sorted positions `ask`, returns those not settled after the last ring."""
+    for ring in range(1, rings + 1):
         # the cells `ring` away, as ranges of a row (a row's cells are consecutive in the sorted order): ring 1
         # is the whole 3 x 3 square, further rings only their outline
         first_cell, last_cell = _ring_ranges(ring, nx)
         rows = first_cell
-        here = scell if ring == 1 and len(ask) == n else scell[ask]
+        here = scell if ring == 1 and len(ask) == len(sx) else scell[ask]
         lo = first_in[here[:, None] + first_cell[None, :]].ravel()
         hi = end_in[here[:, None] + last_cell[None, :]].ravel()
         counts = hi - lo
@@ -745,18 +765,14 @@ def nearest_in_group(xy: np.ndarray, group: np.ndarray, cap: np.ndarray | None =
             first = ask[has]
             best[first] = np.minimum(best[first], np.sqrt(np.minimum.reduceat(d2, starts)))
         reach = ring * h * (1 - 1e-9)  # every point closer than this has been seen
-        c = cap[order[ask]]
+        c = cap[ask]
         found = (best[ask] < reach) & (best[ask] <= c)
         beyond = (reach > c) & ~found
         best[ask[beyond]] = np.inf
         ask = ask[~(found | beyond)]
         if not len(ask):
             break
-    if len(ask):  # a few far-flung points
-        _settle(np.column_stack([sx, sy]), inverse[order], ask, best)
-    out[todo] = best[rank[todo]]
-    out[out > cap] = np.inf
-    return out
+    return ask
 
 
 def _ring_ranges(ring: int, nx: int) -> tuple[np.ndarray, np.ndarray]:

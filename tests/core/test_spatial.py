@@ -117,8 +117,20 @@ def brute_nearest(xy, group):
     return out
 
 
+@pytest.fixture(params=["numpy", "compiled"])
+def search(request, monkeypatch):
+    """Run the neighbour search in numpy, or in the compiled loop (sim/core/kernels.py) for any number of
+    points."""
+    import sim.core.spatial as spatial
+
+    monkeypatch.setattr(spatial, "COMPILED_MIN", 10**12 if request.param == "numpy" else 0)
+    if request.param == "compiled":
+        assert spatial.compiled("ring_search") is not None, "numba is a dependency: pip install -e ."
+    return request.param
+
+
 @pytest.mark.parametrize("layout", ["uniform", "clustered", "duplicates", "sparse"])
-def test_nearest_neighbours_equal_all_pairs(layout):
+def test_nearest_neighbours_equal_all_pairs(layout, search):
     rng = np.random.default_rng(3)
     n = 1500
     if layout == "uniform":
@@ -142,6 +154,50 @@ def test_nearest_neighbours_equal_all_pairs(layout):
     within = expected <= 3.0
     assert np.array_equal(capped[within], got[within])
     assert np.all(np.isinf(capped[expected > 3.0]))
+
+
+def test_compiled_search_equals_numpy_to_the_bit(monkeypatch):
+    """The compiled ring search and the numpy one give the same numbers, bit for bit: random layouts with
+    duplicates, points on a lattice (ties), groups of one, caps that stop the search early or never."""
+    import sim.core.spatial as spatial
+
+    rng = np.random.default_rng(11)
+    for trial in range(120):
+        n = int(rng.integers(2, 600))
+        xy = np.round(rng.uniform(-80, 80, (n, 2)), int(rng.integers(0, 3)))  # rounding makes ties and twins
+        if trial % 5 == 0:
+            xy[: n // 2] = xy[0]
+        group = rng.integers(0, int(rng.integers(1, 6)), n)
+        cap = None if trial % 3 == 0 else rng.choice([0.5, 3.0, 12.0, np.inf], n)
+        monkeypatch.setattr(spatial, "COMPILED_MIN", 10**12)
+        plain = nearest_same_technique(xy, group, cap)
+        monkeypatch.setattr(spatial, "COMPILED_MIN", 0)
+        fast = nearest_same_technique(xy, group, cap)
+        assert np.array_equal(plain, fast, equal_nan=True), trial
+
+
+@pytest.mark.parametrize("scenario_id", ["forehead-nappage", "scalp-diffuse-thinning"])
+def test_reports_do_not_depend_on_the_search_used(scenario_id, library, config, monkeypatch):
+    import sim.core.spatial as spatial
+
+    scn = load_scenario(scenario_id, library)
+    attempts = [Injections.from_records(random_records(scn, library, n, seed), library.ids)
+                for seed, n in enumerate([300, 2, 450])]
+    monkeypatch.setattr(spatial, "COMPILED_MIN", 10**12)
+    plain = [to_json(build_report(ev)) for ev in evaluate_many(scn, attempts, library, config)]
+    monkeypatch.setattr(spatial, "COMPILED_MIN", 0)
+    assert [to_json(build_report(ev)) for ev in evaluate_many(scn, attempts, library, config)] == plain
+
+
+def test_without_numba_the_numpy_search_answers(monkeypatch):
+    import sim.core.spatial as spatial
+
+    rng = np.random.default_rng(12)
+    xy, group = rng.uniform(-50, 50, (3000, 2)), rng.integers(0, 3, 3000)
+    expected = nearest_same_technique(xy, group)
+    monkeypatch.setattr(spatial, "COMPILED_MIN", 0)
+    monkeypatch.setattr(spatial, "compiled", lambda name: None)
+    assert np.array_equal(nearest_same_technique(xy, group), expected)
 
 
 def test_coverage_runs_equal_cell_by_cell():

@@ -416,7 +416,7 @@ def _evaluate_chunk(scenario: LoadedScenario, attempts: list[Injections], librar
     return out
 
 
-NEAREST_BLOCK = 1 << 14
+NEAREST_BLOCK = 1 << 15
 """The neighbour search takes the attempts of a chunk this many injections at a time (its arrays then stay in
 the processor's cache)."""
 
