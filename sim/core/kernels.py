@@ -37,25 +37,18 @@ def ring_search(sx, sy, scell, first_in, end_in, nx, h, cap, rings, ask, best):
         for ring in range(1, rings + 1):
             for dy in range(-ring, ring + 1):
                 row = c + dy * nx
-                if dy == -ring or dy == ring or ring == 1:  # a whole run of 2 * ring + 1 cells
-                    q0 = first_in[row - ring]
-                    q1 = end_in[row + ring]
-                    for q in range(q0, q1):
+                # the top and bottom rows (all of ring 1's rows) are one run of 2 * ring + 1 cells; the rows
+                # between have two runs of one cell, at either end
+                whole = dy == -ring or dy == ring or ring == 1
+                for lo in range(row - ring, row + ring + 1, 2 * ring + 1 if whole else 2 * ring):
+                    hi = row + ring if whole else lo
+                    for q in range(first_in[lo], end_in[hi]):
                         if q != p:
                             ddx = px - sx[q]
                             ddy = py - sy[q]
                             d2 = ddx * ddx + ddy * ddy
                             if d2 < b:
                                 b = d2
-                else:  # the two ends of the row
-                    for cc in (row - ring, row + ring):
-                        for q in range(first_in[cc], end_in[cc]):
-                            if q != p:
-                                ddx = px - sx[q]
-                                ddy = py - sy[q]
-                                d2 = ddx * ddx + ddy * ddy
-                                if d2 < b:
-                                    b = d2
             reach = ring * h * (1 - 1e-9)  # every point closer than this has been seen
             s = math.sqrt(b)
             if s < reach and s <= cap[p]:
