@@ -101,6 +101,12 @@ class _Grid:
     def half_diagonal(self) -> float:
         return self.cell * math.sqrt(0.5)
 
+    def cell_at(self, x: float, y: float) -> int:
+        """The flat cell index of one finite point, -1 off the grid (locate() for a single point)."""
+        i = math.floor((x - self.x0) / self.cell)
+        j = math.floor((y - self.y0) / self.cell)
+        return j * self.nx + i if 0 <= i < self.nx and 0 <= j < self.ny else -1
+
     def locate(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(indices of the points on the grid, their flat cell index)."""
         with np.errstate(invalid="ignore"):
@@ -159,11 +165,8 @@ class _Grid:
 
 
 def _cell_label(grid: _Grid, labels: np.ndarray, x: float, y: float) -> int:
-    i = math.floor((x - grid.x0) / grid.cell)
-    j = math.floor((y - grid.y0) / grid.cell)
-    if 0 <= i < grid.nx and 0 <= j < grid.ny:
-        return int(labels[j, i])
-    return -1
+    c = grid.cell_at(x, y)
+    return int(labels.ravel()[c]) if c >= 0 else -1
 
 
 class RegionIndex:
@@ -393,9 +396,13 @@ class _CellLists:
         self.count = np.bincount(cell_of, minlength=self.nx * self.ny)
         self.start = np.cumsum(self.count) - self.count
 
+    @property
+    def grid(self) -> _Grid:
+        return _Grid(self.x0, self.y0, self.cell, self.nx, self.ny)
+
     def pairs(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(point, item) for every item listed in each point's cell, by point then item."""
-        idx, cell = _Grid(self.x0, self.y0, self.cell, self.nx, self.ny).locate(xy)
+        idx, cell = self.grid.locate(xy)
         pair, item = _expand(self.count[cell], self.start[cell])
         return idx[pair], self.items[item]
 
@@ -530,10 +537,8 @@ class DangerIndex:
             candidates = set()
             cells = self.line_cells
             if math.isfinite(x) and math.isfinite(y):
-                i = math.floor((x - cells.x0) / cells.cell)
-                j = math.floor((y - cells.y0) / cells.cell)
-                if 0 <= i < cells.nx and 0 <= j < cells.ny:
-                    c = j * cells.nx + i
+                c = cells.grid.cell_at(x, y)
+                if c >= 0:
                     items = cells.items[cells.start[c]:cells.start[c] + cells.count[c]]
                     candidates.update(self.seg_structure[self.lines[items]].tolist())
                 for s in areas:

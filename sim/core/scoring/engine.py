@@ -354,15 +354,7 @@ def evaluate_many(scenario: LoadedScenario, attempts: Sequence[Injections], libr
     screenings = list(screenings) if screenings is not None else [None] * len(attempts)
     ids = attempts[0].technique_ids
     attempts = [a if a.technique_ids == ids else Injections.from_records(a.records(), ids) for a in attempts]
-    chunks: list[tuple[int, int]] = []
-    first = 0
-    while first < len(attempts):
-        last, size = first, 0
-        while last < len(attempts) and (last == first or size + len(attempts[last]) <= CHUNK_INJECTIONS):
-            size += len(attempts[last])
-            last += 1
-        chunks.append((first, last))
-        first = last
+    chunks = _batches([len(a) for a in attempts], CHUNK_INJECTIONS)
 
     def chunk(bounds: tuple[int, int]) -> list[Evaluation]:
         lo, hi = bounds
@@ -380,6 +372,21 @@ def evaluate_many(scenario: LoadedScenario, attempts: Sequence[Injections], libr
     return out
 
 
+def _batches(sizes: Sequence[int], limit: int) -> list[tuple[int, int]]:
+    """Consecutive items (attempts of `sizes` injections) in [first, last) batches of at most `limit` injections,
+    an item larger than that alone in its batch."""
+    out: list[tuple[int, int]] = []
+    first = 0
+    while first < len(sizes):
+        last, size = first, 0
+        while last < len(sizes) and (last == first or size + sizes[last] <= limit):
+            size += sizes[last]
+            last += 1
+        out.append((first, last))
+        first = last
+    return out
+
+
 def _evaluate_chunk(scenario: LoadedScenario, attempts: list[Injections], library: Library, config: Config,
                     screenings: list[ScreeningAnswer | None]) -> list[Evaluation]:
     everything = Injections.concat(attempts)
@@ -392,7 +399,8 @@ def _evaluate_chunk(scenario: LoadedScenario, attempts: list[Injections], librar
     group = owner * len(everything.technique_ids) + everything.technique
     cap = spacing_cap(ctx.table, everything.technique)
     nearest = np.empty(len(everything))
-    for lo, hi in _blocks(ends, NEAREST_BLOCK):  # groups never span attempts: a block at a time, in cache
+    for first, last in _batches(sizes.tolist(), NEAREST_BLOCK):  # groups never span attempts: in cache
+        lo, hi = int(ends[first] - sizes[first]), int(ends[last - 1])
         nearest[lo:hi] = nearest_same_technique(everything.xy[lo:hi], group[lo:hi], cap[lo:hi])
     rules["spacing"] = _rule_spacing(ctx, nearest, group)
     rules = {r: rules[r] for r in INJECTION_RULES}
@@ -421,18 +429,6 @@ NEAREST_BLOCK = 1 << 15
 the processor's cache)."""
 
 
-def _blocks(ends: np.ndarray, size: int) -> list[tuple[int, int]]:
-    """[lo, hi) ranges of whole attempts (attempt k ends at ends[k]) of about `size` injections each."""
-    out, lo = [], 0
-    total = int(ends[-1]) if len(ends) else 0
-    while lo < total:
-        k = int(np.searchsorted(ends, lo + size, side="right"))  # attempts that end within the block
-        hi = int(ends[k - 1]) if k > 0 and ends[k - 1] > lo else int(ends[np.searchsorted(ends, lo, side="right")])
-        out.append((lo, hi))
-        lo = hi
-    return out
-
-
 COVER_CHUNK = 16
 """Attempts whose coverage grids are marked together."""
 
@@ -445,8 +441,7 @@ def _cover_many(scenario: LoadedScenario, table: TechniqueTable, config: Config,
         return None
     grid = coverage_grid(scenario, config.scoring.coverage.cell_mm)
     out = np.zeros((attempts,) + grid.inside.shape, dtype=bool)
-    allowed = np.asarray([tid in scenario.technique_ids for tid in table.ids], dtype=bool)
-    use = np.nonzero(allowed[inj.technique])[0] if len(inj) else np.zeros(0, dtype=np.int64)
+    use = np.nonzero(_allowed(scenario, table)[inj.technique])[0] if len(inj) else np.zeros(0, dtype=np.int64)
     bounds = np.searchsorted(owner[use], np.arange(0, attempts + COVER_CHUNK, COVER_CHUNK))
     for c, first in enumerate(range(0, attempts, COVER_CHUNK)):
         sel = use[bounds[c]:bounds[c + 1]]
@@ -1023,12 +1018,16 @@ def coverage_grid(scenario: LoadedScenario, cell_mm: float) -> CoverageGrid:
     return CoverageGrid([p for _n, p in scenario.target_polygons], cell_mm)
 
 
+def _allowed(scenario: LoadedScenario, table: TechniqueTable) -> np.ndarray:
+    """Per technique of `table`: does the scenario allow it (only those count towards coverage)?"""
+    return np.asarray([tid in scenario.technique_ids for tid in table.ids], dtype=bool)
+
+
 def _cover(scenario: LoadedScenario, table: TechniqueTable, config: Config, covered: np.ndarray,
            inj: Injections) -> None:
     """Mark the grid cells within reach (the technique's reach_mm) of injections of a technique the scenario
     allows."""
-    allowed = np.asarray([tid in scenario.technique_ids for tid in table.ids], dtype=bool)
-    use = allowed[inj.technique] if len(inj) else np.zeros(0, dtype=bool)
+    use = _allowed(scenario, table)[inj.technique] if len(inj) else np.zeros(0, dtype=bool)
     grid = coverage_grid(scenario, config.scoring.coverage.cell_mm)
     grid.cover(covered, inj.xy[use], table.reach_mm[inj.technique[use]])
 
