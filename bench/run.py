@@ -30,11 +30,11 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import numpy as np  # noqa: E402
 
-from sim.core.injlog import Injections, write_log  # noqa: E402
-from sim.core.scenario import load_scenario  # noqa: E402
+from sim.core.scoring.injections import Injections, write_log  # noqa: E402
+from sim.core.exercise.scenario import load_scenario  # noqa: E402
 from sim.core.scoring.config import load_config  # noqa: E402
 from sim.core.scoring.engine import default_workers, evaluate, evaluate_many  # noqa: E402
-from sim.core.techniques import load_library  # noqa: E402
+from sim.core.exercise.techniques import load_library  # noqa: E402
 
 TARGETS = {"score_1000_ms": ("<=", 5), "injections_per_s": (">=", 1_000_000), "click_feedback_ms": ("<=", 1),
            "frame_ms_p50": ("<=", 4), "frame_ms_p99": ("<=", 8), "startup_s": ("<=", 1.0),
@@ -100,7 +100,7 @@ def batch(scn, total, repeat, per_attempt=1000, workers=None):
 
 
 def click_feedback(scn, repeat):
-    from sim.core.attempt import Attempt
+    from sim.core.records.attempt import Attempt
 
     recs = attempt(1001)
     a = Attempt(scn, LIB, CFG, "practice", records=recs[:1000])

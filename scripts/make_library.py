@@ -21,13 +21,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.core.geometry import points_in_polygon  # noqa: E402
-from sim.core.injlog import Injections, write_log  # noqa: E402
-from sim.core.scenario import load_scenario_file  # noqa: E402
+from sim.core.spatial.geometry import points_in_polygon  # noqa: E402
+from sim.core.scoring.injections import Injections, write_log  # noqa: E402
+from sim.core.exercise.scenario import load_scenario_file  # noqa: E402
 from sim.core.scoring.config import load_config  # noqa: E402
 from sim.core.scoring.engine import spot_structure  # noqa: E402
-from sim.core.solutions import check_solutions, failed_on, score_solution  # noqa: E402
-from sim.core.techniques import load_library  # noqa: E402
+from sim.core.scoring.solutions import check_solutions, failed_on, score_solution  # noqa: E402
+from sim.core.exercise.techniques import load_library  # noqa: E402
 
 LIB, CFG = load_library(), load_config()
 HEADER = "# yaml-language-server: $schema=../../assets/schema/scenario.schema.json\n"
@@ -461,7 +461,7 @@ PARTINGS = [-67.5, -52.5, -37.5, -22.5, -7.5, 7.5, 22.5, 37.5, 52.5, 67.5]
 
 def _hair_span(x: float) -> tuple[float, float]:
     """Where a parting at this x runs inside the hair-bearing scalp (atlas drawing 'hair')."""
-    from sim.core.atlas import load_atlas
+    from sim.core.anatomy.atlas import load_atlas
 
     draw = {d[0]: d[3] for d in load_atlas("scalp").drawing}
     hair = np.concatenate([draw["hair-left"], draw["hair-right"][::-1]])

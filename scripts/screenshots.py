@@ -18,7 +18,7 @@ import pygame
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.core.injlog import read_log  # noqa: E402
+from sim.core.scoring.injections import read_log  # noqa: E402
 from sim.ui import screens  # noqa: E402
 from sim.ui.app import REPLAY_INJECT, App, Options  # noqa: E402
 

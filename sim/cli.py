@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from sim import __version__
-from sim.core.errors import InputError, Problem
+from sim.errors import InputError, Problem
 
 EXIT_OK, EXIT_INPUT = 0, 2
 DEFAULT_SCENARIO = "face-free"
@@ -112,10 +112,10 @@ def _report_problems(problems: list[Problem]) -> int:
 
 
 def cmd_validate(args) -> int:
-    from sim.core.scenario import load_scenario_file, scenario_files
+    from sim.core.exercise.scenario import load_scenario_file, scenario_files
     from sim.core.scoring.config import load_config
-    from sim.core.solutions import check_solutions
-    from sim.core.techniques import load_library
+    from sim.core.scoring.solutions import check_solutions
+    from sim.core.exercise.techniques import load_library
 
     library, config = load_library(), load_config()
 
@@ -149,7 +149,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_techniques(args) -> int:
-    from sim.core.techniques import load_library
+    from sim.core.exercise.techniques import load_library
 
     lib = load_library()
     if args.format == "json":
@@ -176,7 +176,7 @@ def cmd_techniques(args) -> int:
 
 
 def cmd_schema(args) -> int:
-    from sim.core.schema import scenario_schema_text
+    from sim.core.exercise.schema import scenario_schema_text
 
     text = scenario_schema_text()
     if args.output:
@@ -202,12 +202,12 @@ def parse_screening(text: str | None):
 
 
 def cmd_score(args) -> int:
-    from sim.core.injlog import read_log
-    from sim.core.scenario import load_scenario
+    from sim.core.scoring.injections import read_log
+    from sim.core.exercise.scenario import load_scenario
     from sim.core.scoring.config import load_config
     from sim.core.scoring.engine import evaluate
     from sim.core.scoring.report import build_report, to_json, to_text
-    from sim.core.techniques import load_library
+    from sim.core.exercise.techniques import load_library
 
     library = load_library()
     config = load_config()
@@ -216,7 +216,7 @@ def cmd_score(args) -> int:
     inj = read_log(args.log, library.ids, scenario.technique_ids)
     report = build_report(evaluate(scenario, inj, library, config, answer))
     if args.save:
-        from sim.core.attempt import Attempt
+        from sim.core.records.attempt import Attempt
 
         attempt = Attempt(scenario, library, config, args.mode or scenario.spec.mode, args.trainee, answer,
                           inj.records())
@@ -224,12 +224,12 @@ def cmd_score(args) -> int:
         record["started"] = record["ended"] = None  # an imported log: when it was made is not known here
         record["source"] = {"kind": "injection log", "file": str(args.log)}
         try:
-            from sim.core.records import write_record
+            from sim.core.records.signing import write_record
 
             signed = write_record(record, args.save)
         except OSError as exc:
             return _report_problems([Problem(args.save, 0, 0, "", f"cannot write: {exc.strerror or exc}")])
-        from sim.core.gradebook import Gradebook
+        from sim.gradebook import Gradebook
 
         book = Gradebook(args.db)
         try:
@@ -244,7 +244,7 @@ def cmd_report(args) -> int:
     import os
 
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    from sim import reports
+    import sim.exports.reports as reports
 
     if args.format == "pdf" and args.output in (None, "-"):
         return _report_problems([Problem("-o", 0, 0, "", "a PDF needs an output file: -o REPORT.pdf")])
@@ -260,7 +260,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_cohort(args) -> int:
-    from sim.core.gradebook import Gradebook
+    from sim.gradebook import Gradebook
 
     book = Gradebook(args.db)
     try:
@@ -270,7 +270,7 @@ def cmd_cohort(args) -> int:
         book.close()
     if not rows:
         print("the gradebook holds no attempt for this selection", file=sys.stderr)
-    from sim import reports
+    import sim.exports.reports as reports
 
     if args.format == "csv":
         data: str | bytes = reports.cohort_csv(rows)
@@ -293,14 +293,14 @@ def cmd_cohort(args) -> int:
 def cmd_rescore(args) -> int:
     """Score attempt records again: the attempts of one exercise are scored together (evaluate_many), so a
     cohort's history takes seconds."""
-    from sim.core.attempt import Attempt, evaluate_attempts
-    from sim.core.records import read_record, verify, write_record
-    from sim.core.recordmodel import normalized
-    from sim.core.scenario import load_scenario
+    from sim.core.records.attempt import Attempt, evaluate_attempts
+    from sim.core.records.signing import read_record, verify, write_record
+    from sim.core.records.model import normalized
+    from sim.core.exercise.scenario import load_scenario
     from sim.core.scoring.config import load_config
     from sim.core.scoring.engine import ScreeningAnswer
     from sim.core.scoring.report import to_json, to_text
-    from sim.core.techniques import load_library
+    from sim.core.exercise.techniques import load_library
 
     if args.save and len(args.records) > 1:
         print("mesosim rescore: --save takes one ATTEMPT; use --save-dir DIR for several", file=sys.stderr)
@@ -374,7 +374,7 @@ def cmd_rescore(args) -> int:
 def cmd_replay_record(args) -> int:
     import os
 
-    from sim.core.records import read_record
+    from sim.core.records.signing import read_record
 
     rec = read_record(args.record)
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -389,7 +389,7 @@ def cmd_replay_record(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from sim.core.records import read_record, verify
+    from sim.core.records.signing import read_record, verify
 
     bad = 0
     for path in args.records:
@@ -405,15 +405,15 @@ def cmd_verify(args) -> int:
 def cmd_run(args) -> int:
     import os
 
-    from sim.core.scenario import load_scenario
-    from sim.core.techniques import load_library
+    from sim.core.exercise.scenario import load_scenario
+    from sim.core.exercise.techniques import load_library
 
     library = load_library()
     scenario_ref = args.scenario
     if scenario_ref is not None or args.replay:  # bad input is reported before a window opens
         scenario = load_scenario(scenario_ref or DEFAULT_SCENARIO, library)
         if args.replay:
-            from sim.core.injlog import read_log
+            from sim.core.scoring.injections import read_log
 
             read_log(args.replay, library.ids, scenario.technique_ids)
     answer = parse_screening(args.screening)
@@ -440,9 +440,9 @@ def cmd_run(args) -> int:
 def cmd_new(args) -> int:
     import os
 
-    from sim.core.paths import assets_dir
-    from sim.core.template import render_template
-    from sim.core.techniques import load_library
+    from sim.paths import assets_dir
+    from sim.core.exercise.template import render_template
+    from sim.core.exercise.techniques import load_library
 
     out = Path(args.output)
     if out.exists() and not args.force:
@@ -461,7 +461,7 @@ def cmd_preview(args) -> int:
     import os
     import re
 
-    from sim.core.scenario import load_scenario
+    from sim.core.exercise.scenario import load_scenario
 
     m = re.fullmatch(r"(\d{3,5})x(\d{3,5})", args.size)
     if not m:

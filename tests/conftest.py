@@ -11,7 +11,7 @@ _HOME = tempfile.mkdtemp(prefix="mesosim-tests-")
 os.environ["MESOSIM_KEY_FILE"] = os.path.join(_HOME, "config", "signing.key")
 os.environ["XDG_DATA_HOME"] = os.path.join(_HOME, "data")
 os.environ["XDG_CONFIG_HOME"] = os.path.join(_HOME, "config")
-os.environ["XDG_CACHE_HOME"] = os.path.join(_HOME, "cache")  # parsed YAML (sim.core.yamlio)
+os.environ["XDG_CACHE_HOME"] = os.path.join(_HOME, "cache")  # parsed YAML (sim.core.files.yamlio)
 
 from pathlib import Path  # noqa: E402
 
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="session")
 def library():
-    from sim.core.techniques import load_library
+    from sim.core.exercise.techniques import load_library
 
     return load_library()
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.core.paths import builtin_scenarios_dir
-from sim.core.scenario import load_scenario_file, scenario_files
+from sim.paths import builtin_scenarios_dir
+from sim.core.exercise.scenario import load_scenario_file, scenario_files
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("MESOSIM_UPDATE_GOLDEN") == "1"

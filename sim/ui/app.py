@@ -14,10 +14,10 @@ from pathlib import Path
 import pygame
 import pygame_gui
 
-from sim.core.paths import assets_dir
+from sim.paths import assets_dir
 from sim.core.scoring.config import load_config
-from sim.core.techniques import load_library
-from sim.core.yamlio import load_yaml_file
+from sim.core.exercise.techniques import load_library
+from sim.core.files.yamlio import load_yaml_file
 
 REPLAY_INJECT = pygame.event.custom_type()
 REPLAY_SUBMIT = pygame.event.custom_type()
@@ -87,7 +87,7 @@ class App:
             return
         pending = []
         if not options.replay or options.resume:
-            from sim.core.journal import unfinished
+            from sim.core.records.journal import unfinished
 
             pending = unfinished()
         if pending and options.replay and options.resume:
@@ -106,7 +106,7 @@ class App:
         from sim.ui.screens import BriefingScreen, PickerScreen, WorkspaceScreen
 
         if options.scenario or options.replay:
-            from sim.core.scenario import load_scenario
+            from sim.core.exercise.scenario import load_scenario
 
             scenario = load_scenario(options.scenario or options.picker_default, self.library)
             mode = options.mode or scenario.spec.mode

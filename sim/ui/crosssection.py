@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pygame
 
-from sim.core.atlas import Atlas
+from sim.core.anatomy.atlas import Atlas
 from sim.ui import style
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pygame
 
-from sim.core.scenario import LoadedScenario
+from sim.core.exercise.scenario import LoadedScenario
 from sim.ui import style
 
 ZOOM_MIN, ZOOM_MAX = 0.6, 12.0
@@ -181,7 +181,7 @@ class MapView:
         x0, y0, x1, y1 = self.atlas.bounds_mm
         n = 900
         pts = np.c_[rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)]
-        from sim.core.geometry import points_in_polygon
+        from sim.core.spatial.geometry import points_in_polygon
 
         pts = pts[points_in_polygon(pts, hair)]
         ang = np.arctan2(pts[:, 1], pts[:, 0])  # strands radiate from the crown

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pygame
 
-from sim.core.scenario import LoadedScenario
+from sim.core.exercise.scenario import LoadedScenario
 from sim.ui import style
 from sim.ui.mapview import MapView
 

@@ -11,10 +11,10 @@ import pygame
 import pygame_gui
 from pygame_gui.elements import UIButton, UIDropDownMenu
 
-from sim.core.attempt import Attempt, default_attempt_path
-from sim.core.errors import InputError
-from sim.core.injlog import read_log
-from sim.core.scenario import LoadedScenario, load_scenario_file, scenario_files
+from sim.core.records.attempt import Attempt, default_attempt_path
+from sim.errors import InputError
+from sim.core.scoring.injections import read_log
+from sim.core.exercise.scenario import LoadedScenario, load_scenario_file, scenario_files
 from sim.core.scoring.engine import VERDICTS, ScreeningAnswer, bleb_diameter_mm, spot_structure
 from sim.ui import crosssection, style
 from sim.ui.app import REPLAY_INJECT, REPLAY_SUBMIT, ui_settings
@@ -237,7 +237,7 @@ class BriefingScreen(Screen):
             for k, (key, label) in enumerate((("go", "Go"), ("postpone", "Postpone"), ("no-go", "No-go"))):
                 oid = "#toggle_on" if self.decision == key else None
                 self.decision_buttons[key] = _button(label, (x + k * 130, y, 120, 40), m, oid)
-            from sim.core.screening import load_reasons  # only a patient to screen needs the catalogue
+            from sim.core.exercise.screening import load_reasons  # only a patient to screen needs the catalogue
 
             reasons = load_reasons()
             options = [("Choose the reason...", "")] + [(r.label, r.id) for r in reasons.reasons]
@@ -395,7 +395,7 @@ class WorkspaceScreen(Screen):
         self.attempt = Attempt(scenario, app.library, app.config, mode, app.options.trainee, screening)
         self.elapsed = 0.0
         if resume is not None:  # an attempt cut short by a crash: go on where its journal ends
-            from sim.core.journal import Journal
+            from sim.core.records.journal import Journal
 
             self.attempt.records = list(resume.records)
             self.attempt.started = resume.header.get("started", self.attempt.started)
@@ -1016,7 +1016,7 @@ class ResumeScreen(Screen):
         super().__init__(app)
         self.pending = pending
         self.then = then  # a callable that opens what would have opened without the question
-        from sim.core.scenario import load_scenario
+        from sim.core.exercise.scenario import load_scenario
 
         self.scenario = None
         self.problem = ""
@@ -1232,10 +1232,10 @@ class RecordViewerScreen(Screen):
 
     def __init__(self, app, record: dict, path: str = ""):
         super().__init__(app)
-        from sim.core.records import verify
-        from sim.core.scenario import load_scenario
+        from sim.core.records.signing import verify
+        from sim.core.exercise.scenario import load_scenario
 
-        from sim.core.recordmodel import normalized
+        from sim.core.records.model import normalized
 
         raw, record = record, normalized(record)
         self.record = record

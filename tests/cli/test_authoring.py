@@ -8,8 +8,8 @@ import pygame
 import pytest
 
 from sim.cli import main
-from sim.core.scenario import load_scenario_file, scenario_files
-from sim.core.techniques import load_library
+from sim.core.exercise.scenario import load_scenario_file, scenario_files
+from sim.core.exercise.techniques import load_library
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "assets" / "schema" / "scenario.schema.json"
@@ -114,7 +114,7 @@ def test_authoring_guide_example_validates(tmp_path, capsys):
 
 
 def test_authoring_guide_documents_every_field():
-    from sim.core.scenario import Scenario
+    from sim.core.exercise.scenario import Scenario
 
     text = (ROOT / "docs" / "scenario-authoring.md").read_text()
     missing = [name for name in Scenario.model_fields if f"`{name}`" not in text]

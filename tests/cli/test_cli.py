@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 from sim.cli import main
-from sim.core.schema import scenario_schema, scenario_schema_text
+from sim.core.exercise.schema import scenario_schema, scenario_schema_text
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,8 +126,8 @@ def test_schema_validates_shipped_and_rejects_unknown_keys(capsys):
     code, out, _ = run_cli(capsys, "schema")
     schema = json.loads(out)
     assert code == 0 and schema == scenario_schema()
-    from sim.core.scenario import scenario_files
-    from sim.core.yamlio import load_yaml_file
+    from sim.core.exercise.scenario import scenario_files
+    from sim.core.files.yamlio import load_yaml_file
 
     for path in scenario_files():
         jsonschema.validate(load_yaml_file(path).data, schema)
@@ -147,6 +147,6 @@ def test_argparse_errors_exit_2(capsys):
 
 
 def test_core_never_imports_pygame():
-    code = ("import sys, sim.cli, sim.core.scoring.engine, sim.core.scoring.report, sim.core.scenario;"
+    code = ("import sys, sim.cli, sim.core.scoring.engine, sim.core.scoring.report, sim.core.exercise.scenario;"
             "sys.exit(1 if 'pygame' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0

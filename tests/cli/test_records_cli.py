@@ -86,7 +86,7 @@ def test_cohort_csv_json_and_pdf(tmp_path, capsys, db):
 
 
 def test_record_viewer_steps_through_the_attempt(tmp_path, capsys, db):
-    from sim.core.records import read_record
+    from sim.core.records.signing import read_record
     from sim.ui.app import App, Options
     from sim.ui.screens import RecordViewerScreen
 

@@ -5,11 +5,11 @@ import shutil
 import numpy as np
 import pytest
 
-from sim.core import atlas as atlas_mod
-from sim.core.atlas import load_atlas, load_source
-from sim.core.errors import InputError
-from sim.core.geometry import points_in_polygon
-from sim.core.paths import assets_dir
+import sim.core.anatomy.atlas as atlas_mod
+from sim.core.anatomy.atlas import load_atlas, load_source
+from sim.errors import InputError
+from sim.core.spatial.geometry import points_in_polygon
+from sim.paths import assets_dir
 
 FACE_AREAS = ["forehead", "glabella", "temples", "eyelids", "upper-eyelid", "lower-eyelid", "periorbital",
               "nasal-dorsum", "malar", "cheeks", "nasolabial-folds", "upper-lip", "perioral", "lips", "chin",

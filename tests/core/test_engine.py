@@ -10,8 +10,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from sim.core.injlog import Injections
-from sim.core.scenario import load_scenario, load_scenario_file
+from sim.core.scoring.injections import Injections
+from sim.core.exercise.scenario import load_scenario, load_scenario_file
 from sim.core.scoring.engine import ScreeningAnswer, bleb_diameter_mm, evaluate
 from sim.core.scoring.report import build_report
 

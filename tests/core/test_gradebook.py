@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from sim.cli import main
-from sim.core.gradebook import Gradebook
+from sim.gradebook import Gradebook
 
 LOG = ("x_mm,y_mm,depth_mm,angle_deg,volume_ml,technique,t_s\n"
        "0,40,0.5,45,0.01,superficial-nappage,1\n"

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from sim.core.errors import InputError
-from sim.core.injlog import Injections, parse_log, write_log
+from sim.errors import InputError
+from sim.core.scoring.injections import Injections, parse_log, write_log
 
 IDS = ("superficial-nappage", "median-nappage", "micro-papule")
 
@@ -93,7 +93,7 @@ def test_write_then_read_round_trips():
 
 
 def test_row_and_size_limits_are_stated(tmp_path, monkeypatch):
-    from sim.core import injlog
+    import sim.core.scoring.injections as injlog
 
     small = injlog.log_spec().model_copy(update={"max_rows": 3, "max_bytes": 400})
     monkeypatch.setattr(injlog, "log_spec", lambda: small)

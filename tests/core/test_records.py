@@ -7,7 +7,7 @@ import stat
 import pytest
 
 from sim.cli import main
-from sim.core import records
+import sim.core.records.signing as records
 
 LOG = ("x_mm,y_mm,depth_mm,angle_deg,volume_ml,technique,t_s\n"
        "0,40,0.5,45,0.01,superficial-nappage,1\n"

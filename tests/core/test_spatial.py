@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
-from sim.core.atlas import load_atlas
-from sim.core.attempt import Attempt
-from sim.core.geometry import points_in_polygon
-from sim.core.injlog import Injections
-from sim.core.scenario import load_scenario
+from sim.core.anatomy.atlas import load_atlas
+from sim.core.records.attempt import Attempt
+from sim.core.spatial.geometry import points_in_polygon
+from sim.core.scoring.injections import Injections
+from sim.core.exercise.scenario import load_scenario
 from sim.core.scoring.engine import (ScreeningAnswer, danger_index, evaluate, evaluate_many, nearest_same_technique,
                                      spacing_cap, technique_table)
 from sim.core.scoring.report import build_report, to_json
-from sim.core.spatial import CoverageGrid, DangerIndex, RegionIndex
+from sim.core.spatial.indexes import CoverageGrid, DangerIndex, RegionIndex
 
 
 def awkward_points(atlas, n, seed):
@@ -121,7 +121,7 @@ def brute_nearest(xy, group):
 def search(request, monkeypatch):
     """Run the neighbour search in numpy, or in the compiled loop (sim/core/kernels.py) for any number of
     points."""
-    import sim.core.spatial as spatial
+    import sim.core.spatial.indexes as spatial
 
     monkeypatch.setattr(spatial, "COMPILED_MIN", 10**12 if request.param == "numpy" else 0)
     if request.param == "compiled":
@@ -159,7 +159,7 @@ def test_nearest_neighbours_equal_all_pairs(layout, search):
 def test_compiled_search_equals_numpy_to_the_bit(monkeypatch):
     """The compiled ring search and the numpy one give the same numbers, bit for bit: random layouts with
     duplicates, points on a lattice (ties), groups of one, caps that stop the search early or never."""
-    import sim.core.spatial as spatial
+    import sim.core.spatial.indexes as spatial
 
     rng = np.random.default_rng(11)
     for trial in range(120):
@@ -178,7 +178,7 @@ def test_compiled_search_equals_numpy_to_the_bit(monkeypatch):
 
 @pytest.mark.parametrize("scenario_id", ["forehead-nappage", "scalp-diffuse-thinning"])
 def test_reports_do_not_depend_on_the_search_used(scenario_id, library, config, monkeypatch):
-    import sim.core.spatial as spatial
+    import sim.core.spatial.indexes as spatial
 
     scn = load_scenario(scenario_id, library)
     attempts = [Injections.from_records(random_records(scn, library, n, seed), library.ids)
@@ -190,7 +190,7 @@ def test_reports_do_not_depend_on_the_search_used(scenario_id, library, config, 
 
 
 def test_without_numba_the_numpy_search_answers(monkeypatch):
-    import sim.core.spatial as spatial
+    import sim.core.spatial.indexes as spatial
 
     rng = np.random.default_rng(12)
     xy, group = rng.uniform(-50, 50, (3000, 2)), rng.integers(0, 3, 3000)

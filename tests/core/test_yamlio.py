@@ -2,8 +2,8 @@
 
 import pytest
 
-from sim.core.errors import InputError
-from sim.core.yamlio import MAX_YAML_BYTES, load_yaml_file, load_yaml_text
+from sim.errors import InputError
+from sim.core.files.yamlio import MAX_YAML_BYTES, load_yaml_file, load_yaml_text
 
 
 def messages(text, name="f.yaml"):
@@ -88,7 +88,7 @@ def test_missing_file(tmp_path):
 
 
 def test_a_file_parsed_once_comes_from_the_cache_as_it_was(tmp_path, monkeypatch):
-    import sim.core.yamlio as yamlio
+    import sim.core.files.yamlio as yamlio
 
     path = tmp_path / "c.yaml"
     path.write_text("a: 1\nb:\n  - {x: 2, 3: y}\n  - [1.5, null, true, '4']\n")
@@ -111,7 +111,7 @@ def test_a_file_parsed_once_comes_from_the_cache_as_it_was(tmp_path, monkeypatch
 
 
 def test_a_damaged_cache_entry_is_parsed_again(tmp_path):
-    import sim.core.yamlio as yamlio
+    import sim.core.files.yamlio as yamlio
 
     path = tmp_path / "d.yaml"
     path.write_text("a: [1, 2]\n")

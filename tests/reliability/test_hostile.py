@@ -17,8 +17,8 @@ def _bomb(levels: int = 30) -> str:
 def test_alias_bomb_is_refused_within_a_second_with_bounded_memory(tmp_path, capsys):
     path = tmp_path / "bomb.yaml"
     path.write_text(_bomb())  # 9^30 "lol"s if expanded
-    from sim.core.scenario import scenario_files
-    from sim.core.paths import builtin_scenarios_dir
+    from sim.core.exercise.scenario import scenario_files
+    from sim.paths import builtin_scenarios_dir
 
     main(["validate", str(scenario_files(builtin_scenarios_dir())[0])])  # the library and specs load once
     capsys.readouterr()

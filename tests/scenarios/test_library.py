@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.core.paths import builtin_scenarios_dir
-from sim.core.scenario import load_scenario_file, scenario_files
-from sim.core.solutions import REFERENCE_MIN, check_solutions, failed_on, score_solution
+from sim.paths import builtin_scenarios_dir
+from sim.core.exercise.scenario import load_scenario_file, scenario_files
+from sim.core.scoring.solutions import REFERENCE_MIN, check_solutions, failed_on, score_solution
 
 FILES = [p for p in scenario_files() if builtin_scenarios_dir() not in p.parents]
 

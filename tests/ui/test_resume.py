@@ -12,7 +12,7 @@ from pathlib import Path
 import pygame
 
 from sim.cli import main
-from sim.core.journal import read_journal, unfinished
+from sim.core.records.journal import read_journal, unfinished
 from sim.ui import screens
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -242,7 +242,7 @@ def test_scalp_top_view_shows_the_patients_left_on_the_viewers_left(make_app):
     left, right = view.to_px((40, 0)), view.to_px((-40, 0))
     assert left[0] < right[0]
     assert np.allclose(view.to_mm(view.to_px((12.5, -30.0))), (12.5, -30.0))
-    from sim.core.scenario import load_scenario
+    from sim.core.exercise.scenario import load_scenario
     from sim.ui.mapview import MapView
 
     face = MapView(load_scenario("face-free"), pygame.Rect(0, 0, 800, 600))

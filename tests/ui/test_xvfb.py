@@ -61,7 +61,7 @@ def test_click_in_a_real_window_and_screenshot(xdisplay, tmp_path):
         # the forehead, (0, 45) mm, in the workspace's map at 1280 x 800 (see sim/ui/mapview.py)
         import pygame
 
-        from sim.core.scenario import load_scenario
+        from sim.core.exercise.scenario import load_scenario
         from sim.ui.mapview import MapView
         from sim.ui.screens import SIDE, TOP_BAR
 

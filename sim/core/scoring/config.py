@@ -9,10 +9,10 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sim.core.errors import InputError
-from sim.core.model import FileModel, validate
-from sim.core.paths import assets_dir
-from sim.core.yamlio import load_yaml_file
+from sim.errors import InputError
+from sim.core.files.model import FileModel, validate
+from sim.paths import assets_dir
+from sim.core.files.yamlio import load_yaml_file
 
 INJECTION_RULES = ("technique", "target", "depth", "layer", "angle", "spacing", "volume", "bevel", "product",
                    "device", "danger")

@@ -15,12 +15,12 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from sim.core.atlas import LAYERS, Atlas, Structure
-from sim.core.injlog import Injections
-from sim.core.scenario import LoadedScenario, NoGoSpot
+from sim.core.anatomy.atlas import LAYERS, Atlas, Structure
+from sim.core.scoring.injections import Injections
+from sim.core.exercise.scenario import LoadedScenario, NoGoSpot
 from sim.core.scoring.config import ATTEMPT_RULES, INJECTION_RULES, VERDICTS, Config
-from sim.core.spatial import CoverageGrid, DangerHits, DangerIndex, RegionIndex, distance, nearest_in_group
-from sim.core.techniques import Band, Library
+from sim.core.spatial.indexes import CoverageGrid, DangerHits, DangerIndex, RegionIndex, distance, nearest_in_group
+from sim.core.exercise.techniques import Band, Library
 
 OK, WARN, FAIL, CRITICAL = 0, 1, 2, 3
 CODE = {v: i for i, v in enumerate(VERDICTS)}
@@ -737,7 +737,7 @@ def spacing_cap(table: TechniqueTable, technique: np.ndarray) -> np.ndarray:
 def nearest_same_technique(xy: np.ndarray, technique: np.ndarray, cap: np.ndarray | None = None) -> np.ndarray:
     """Distance [mm] from each injection to its nearest neighbour of the same technique; NaN when it has none;
     +inf when it is beyond `cap` (its exact value is then worked out only when a finding needs it). A spatial
-    grid (sim.core.spatial.nearest_in_group): linear in the number of injections, never all pairs."""
+    grid (sim.core.spatial.indexes.nearest_in_group): linear in the number of injections, never all pairs."""
     return nearest_in_group(xy, technique, cap)
 
 

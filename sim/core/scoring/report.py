@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from sim import __version__
-from sim.core.atlas import LAYERS
+from sim.core.anatomy.atlas import LAYERS
 from sim.core.scoring.config import VERDICTS
 from sim.core.scoring.engine import Evaluation, _round
 

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from sim import __version__
-from sim.core.injlog import Injections
-from sim.core.scenario import LoadedScenario
+from sim.core.scoring.injections import Injections
+from sim.core.exercise.scenario import LoadedScenario
 from sim.core.scoring.config import Config
 from sim.core.scoring.engine import Evaluation, ScreeningAnswer, evaluate
 from sim.core.scoring.report import build_report
-from sim.core.techniques import Library
+from sim.core.exercise.techniques import Library
 
 ATTEMPT_VERSION = 1
 
@@ -35,7 +35,7 @@ class Attempt:
     started: str = field(default_factory=lambda: _now())
     ended: str | None = None
     journal: object | None = field(default=None, repr=False)
-    """A sim.core.journal.Journal: every change is written to it (and synced) before it is shown."""
+    """A sim.core.records.journal.Journal: every change is written to it (and synced) before it is shown."""
     _evaluation: Evaluation | None = field(default=None, repr=False)
     _evaluated: int = field(default=0, repr=False)
     """How many of the injections `_evaluation` covers; the rest are added to it incrementally."""
@@ -43,7 +43,7 @@ class Attempt:
 
     def open_journal(self):
         """Start journalling this attempt (crash safety); returns the journal."""
-        from sim.core.journal import Journal
+        from sim.core.records.journal import Journal
 
         self.journal = Journal.create(self.scenario.id, self.header())
         for rec in self.records:
@@ -133,16 +133,16 @@ class Attempt:
         }
 
     def save(self, path: Path | str, gradebook: bool = True) -> str | None:
-        """Write the signed record (sim.core.records) atomically, then keep it in the gradebook; the journal is
+        """Write the signed record (sim.core.records.signing) atomically, then keep it in the gradebook; the journal is
         then no longer needed. Returns a sentence when the gradebook could not take it (the file is written)."""
-        from sim.core.records import write_record
+        from sim.core.records.signing import write_record
 
         signed = write_record(self.record(), path)
         if self.journal is not None:
             self.journal.close(remove=True)
             self.journal = None
         if gradebook:
-            from sim.core.gradebook import add_to_default
+            from sim.gradebook import add_to_default
 
             return add_to_default(signed)
         return None

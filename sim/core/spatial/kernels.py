@@ -3,7 +3,7 @@
 numba compiles the plain Python loops below to machine code on first use and keeps the result in its cache
 (next to this file, or in the user's cache folder when that is read-only), so only the first use after an install
 pays the compilation (about 1.5 s). numba is imported only when a compiled loop is asked for: a click, the trainer
-and a single attempt never load it (sim.core.spatial uses these loops from COMPILED_MIN points up). Without numba
+and a single attempt never load it (sim.core.spatial.indexes uses these loops from COMPILED_MIN points up). Without numba
 (a platform it does not support) the same results come from the numpy code they replace.
 
 Each loop does exactly the arithmetic of the numpy code it stands in for, in the same order, so that the results

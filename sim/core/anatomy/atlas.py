@@ -18,12 +18,12 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from sim.core.errors import InputError, Problem
-from sim.core.geometry import ellipse_polygon, mirror_x, points_in_polygon, polygon_problem, closest_on_segments
-from sim.core.model import FileModel, validate
-from sim.core.paths import assets_dir
-from sim.core.spatial import RegionIndex
-from sim.core.yamlio import load_yaml_file
+from sim.errors import InputError, Problem
+from sim.core.spatial.geometry import ellipse_polygon, mirror_x, points_in_polygon, polygon_problem, closest_on_segments
+from sim.core.files.model import FileModel, validate
+from sim.paths import assets_dir
+from sim.core.spatial.indexes import RegionIndex
+from sim.core.files.yamlio import load_yaml_file
 
 MAPS = ("face", "scalp")
 Point = tuple[float, float]
@@ -315,7 +315,7 @@ class Atlas:
     def region_index(self, xy: np.ndarray) -> np.ndarray:
         """Index into `regions` for every point, -1 when off the map. Earlier regions win where they overlap;
         a point outside all of them but within snap_mm of one belongs to the nearest. The same result as
-        `region_index_exact`, from a raster of the regions (sim.core.spatial.RegionIndex)."""
+        `region_index_exact`, from a raster of the regions (sim.core.spatial.indexes.RegionIndex)."""
         return self.region_raster.lookup(xy)
 
     @functools.cached_property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sim.core.scenario import Scenario
+from sim.core.exercise.scenario import Scenario
 
 SCHEMA_ID = "https://mesosim.invalid/schema/scenario.schema.json"
 

@@ -10,14 +10,14 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from sim.core.atlas import Atlas, Skin, Slug, load_atlas
-from sim.core.errors import InputError, Problem
-from sim.core.geometry import polygon_problem
-from sim.core.model import FileModel, suggest, validate
+from sim.core.anatomy.atlas import Atlas, Skin, Slug, load_atlas
+from sim.errors import InputError, Problem
+from sim.core.spatial.geometry import polygon_problem
+from sim.core.files.model import FileModel, suggest, validate
 from sim.core.scoring.config import RULES
-from sim.core.paths import builtin_scenarios_dir, scenarios_dir
-from sim.core.techniques import Device, Library, ProductForm, load_library
-from sim.core.yamlio import Document, load_yaml_file
+from sim.paths import builtin_scenarios_dir, scenarios_dir
+from sim.core.exercise.techniques import Device, Library, ProductForm, load_library
+from sim.core.files.yamlio import Document, load_yaml_file
 
 Coordinate = Annotated[float, Field(ge=-500, le=500)]
 """A coordinate in the map's frame [mm]; the maps lie well within +-500 mm (contract.md)."""
@@ -291,7 +291,7 @@ def check_references(doc: Document, scn: Scenario, library: Library) -> list[Pro
                 problems.append(doc.problem(("patient", "skin_overrides", key), f'unknown region "{key}"'
                                             + suggest(key, region_ids), key=True))
         if scn.patient.screening is not None:
-            from sim.core.screening import load_reasons
+            from sim.core.exercise.screening import load_reasons
 
             known = load_reasons().ids
             for j, reason in enumerate(scn.patient.screening.reasons):

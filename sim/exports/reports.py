@@ -16,9 +16,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.core.errors import InputError
-from sim.core.recordmodel import normalized
-from sim.core.records import read_record, verify
+from sim.errors import InputError
+from sim.core.records.model import normalized
+from sim.core.records.signing import read_record, verify
 
 VERDICT_HEX = {"ok": "#1E9650", "warn": "#B07800", "fail": "#D73C28", "critical": "#961478"}
 XAPI_VERSION = "1.0.3"
@@ -194,7 +194,7 @@ def attempt_png(record: dict, size=(900, 900)) -> bytes | None:
     import numpy as np
     import pygame
 
-    from sim.core.scenario import load_scenario
+    from sim.core.exercise.scenario import load_scenario
     from sim.ui import style
     from sim.ui.mapview import MapView
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.core.errors import InputError, Problem
+from sim.errors import InputError, Problem
 
 MAX_YAML_BYTES = 1024 * 1024
 """Largest YAML file accepted [bytes]: a scenario is a few kilobytes; anything near a megabyte is not one."""

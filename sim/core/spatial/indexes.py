@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.core.geometry import points_in_polygon
-from sim.core.kernels import compiled
+from sim.core.spatial.geometry import points_in_polygon
+from sim.core.spatial.kernels import compiled
 
 FEW = 4
 """Up to this many points are looked up one by one in plain Python (a click, the cursor)."""
@@ -689,7 +689,7 @@ def distance(x: np.ndarray, y: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.n
 
 
 COMPILED_MIN = 8192
-"""From this many points on, the ring search runs compiled (sim.core.kernels, when numba is there): below it,
+"""From this many points on, the ring search runs compiled (sim.core.spatial.kernels, when numba is there): below it,
 loading the compiler would cost more than it saves."""
 
 

@@ -11,9 +11,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sim.core.errors import InputError, Problem
-from sim.core.model import problems_from
-from sim.core.yamlio import MAX_YAML_BYTES, Document, load_yaml_text
+from sim.errors import InputError, Problem
+from sim.core.files.model import problems_from
+from sim.core.files.yamlio import MAX_YAML_BYTES, Document, load_yaml_text
 
 Verdict = Literal["ok", "warn", "fail", "critical"]
 Num = Annotated[float, Field(ge=-1e6, le=1e6)]

@@ -11,10 +11,10 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sim.core.errors import InputError, Problem
-from sim.core.model import FileModel, suggest, validate
-from sim.core.paths import assets_dir
-from sim.core.yamlio import load_yaml_file
+from sim.errors import InputError, Problem
+from sim.core.files.model import FileModel, suggest, validate
+from sim.paths import assets_dir
+from sim.core.files.yamlio import load_yaml_file
 
 Layer = Literal["epidermis", "dermis", "fat", "below"]
 Device = Literal["hand", "gun"]

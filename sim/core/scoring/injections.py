@@ -13,10 +13,10 @@ from typing import Iterable, Literal, Mapping, Sequence
 import numpy as np
 from pydantic import Field
 
-from sim.core.errors import InputError, Problem
-from sim.core.model import FileModel, suggest, validate
-from sim.core.paths import assets_dir
-from sim.core.yamlio import decode_text, load_yaml_file
+from sim.errors import InputError, Problem
+from sim.core.files.model import FileModel, suggest, validate
+from sim.paths import assets_dir
+from sim.core.files.yamlio import decode_text, load_yaml_file
 
 MAX_PROBLEMS = 50
 """A broken log can have a million bad rows; the first ones say enough."""

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.core.errors import InputError, Problem
-from sim.core.injlog import read_log
-from sim.core.scenario import LoadedScenario
+from sim.errors import InputError, Problem
+from sim.core.scoring.injections import read_log
+from sim.core.exercise.scenario import LoadedScenario
 from sim.core.scoring.config import Config
 from sim.core.scoring.engine import CODE, ScreeningAnswer, evaluate
-from sim.core.techniques import Library
-from sim.core.yamlio import load_yaml_file
+from sim.core.exercise.techniques import Library
+from sim.core.files.yamlio import load_yaml_file
 
 REFERENCE_MIN = 90.0
 

@@ -7,9 +7,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from sim.core.model import FileModel, validate
-from sim.core.paths import assets_dir
-from sim.core.yamlio import load_yaml_file
+from sim.core.files.model import FileModel, validate
+from sim.paths import assets_dir
+from sim.core.files.yamlio import load_yaml_file
 
 
 class Reason(FileModel):

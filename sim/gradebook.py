@@ -15,8 +15,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from sim.core.errors import InputError
-from sim.core.records import canonical, verify
+from sim.errors import InputError
+from sim.core.records.signing import canonical, verify
 
 SCHEMA_VERSION = 1
 metadata = sa.MetaData()
@@ -77,7 +77,7 @@ def configured_url(explicit: str | None = None) -> str:
 
     cfg = user_config_path("mesosim", appauthor=False) / "config.yaml"
     if cfg.is_file():
-        from sim.core.yamlio import load_yaml_file
+        from sim.core.files.yamlio import load_yaml_file
 
         doc = load_yaml_file(cfg)
         if isinstance(doc.data, dict) and doc.data.get("database"):

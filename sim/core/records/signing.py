@@ -10,7 +10,7 @@ import os
 import secrets
 from pathlib import Path
 
-from sim.core.errors import InputError
+from sim.errors import InputError
 
 ALGORITHM = "HMAC-SHA256"
 MAX_RECORD_BYTES = 64 * 1024 * 1024
@@ -85,7 +85,7 @@ def verify(record: dict, key: bytes | None = None) -> tuple[bool, str]:
 
 
 def read_record(path: Path | str, check: bool = True) -> dict:
-    """A record from disk, its structure checked (sim.core.recordmodel) unless `check` is False (verification
+    """A record from disk, its structure checked (sim.core.records.model) unless `check` is False (verification
     looks at the signature first)."""
     path = Path(path)
     try:
@@ -111,7 +111,7 @@ def read_record(path: Path | str, check: bool = True) -> dict:
     if not isinstance(data, dict) or "attempt_version" not in data:
         raise InputError.one(str(path), "not an attempt record (no attempt_version)")
     if check:
-        from sim.core.recordmodel import check_record
+        from sim.core.records.model import check_record
 
         check_record(data, str(path), raw)
     return data

@@ -9,8 +9,8 @@ from typing import Any, Iterable, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from sim.core.errors import InputError, Problem
-from sim.core.yamlio import Document, format_path
+from sim.errors import InputError, Problem
+from sim.core.files.yamlio import Document, format_path
 
 M = TypeVar("M", bound="FileModel")
 

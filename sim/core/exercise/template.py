@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from sim.core.errors import InputError
-from sim.core.model import suggest
-from sim.core.techniques import Library
+from sim.errors import InputError
+from sim.core.files.model import suggest
+from sim.core.exercise.techniques import Library
 
 # A sensible first target for each technique (an instructor changes it).
 DEFAULT_TARGET = {

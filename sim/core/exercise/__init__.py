@@ -1,0 +1,1 @@
+"""Exercises: the technique library, scenario files and their templates and schema, the screening catalogue."""

@@ -1,0 +1,1 @@
+"""Files users write: YAML that remembers where every value stood, and the one pydantic base model for them."""

@@ -1,0 +1,1 @@
+"""Plane geometry in mm and the spatial indexes that keep scoring linear: regions, danger, coverage, neighbours."""
