@@ -24,15 +24,12 @@ from sim.core.files.model import FileModel, validate
 from sim.paths import assets_dir
 from sim.core.spatial.indexes import RegionIndex
 from sim.core.files.yamlio import load_yaml_file
+from sim.core.vocabulary import LAYERS, MAPS, MapId, Severity, Slug
 
-MAPS = ("face", "scalp")
 Point = tuple[float, float]
-Severity = Literal["critical", "high", "moderate", "low"]
 Evidence = Literal["V", "D", "GK"]
-LAYERS = ("epidermis", "dermis", "fat", "below")
 """Skin layers from the surface down; 'below' is whatever lies under the subcutaneous fat (muscle, fascia, bone)."""
 
-Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", description="lower-case words joined by '-'")]
 
 
 # ---------------------------------------------------------------- file models
@@ -47,7 +44,7 @@ class Variant(FileModel):
 
 
 class AtlasMeta(FileModel):
-    id: Literal["face", "scalp"]
+    id: MapId
     name: str
     view: Literal["frontal", "top"]
     frame: str

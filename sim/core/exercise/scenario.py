@@ -14,16 +14,15 @@ from sim.core.anatomy.atlas import Atlas, Skin, Slug, load_atlas
 from sim.errors import InputError, Problem
 from sim.core.spatial.geometry import polygon_problem
 from sim.core.files.model import FileModel, suggest, validate
-from sim.core.scoring.config import RULES
+
 from sim.paths import builtin_scenarios_dir, scenarios_dir
 from sim.core.exercise.techniques import Device, Library, ProductForm, load_library
 from sim.core.files.yamlio import Document, load_yaml_file
+from sim.core.vocabulary import ANSWER_PATTERN, RULES, Decision, MapId, Mode, Severity, Sex
 
 Coordinate = Annotated[float, Field(ge=-500, le=500)]
 """A coordinate in the map's frame [mm]; the maps lie well within +-500 mm (contract.md)."""
 Point = tuple[Coordinate, Coordinate]
-Severity = Literal["critical", "high", "moderate", "low"]
-Decision = Literal["go", "postpone", "no-go"]
 
 
 
@@ -142,7 +141,7 @@ class SolutionRef(FileModel):
     """An injection log (contract.md) that solves the exercise, path relative to the scenario file."""
 
     log: str = Field(min_length=1)
-    screening: str | None = Field(default=None, pattern=r"^(go|postpone|no-go)(:[a-z0-9-]+)?$")
+    screening: str | None = Field(default=None, pattern=ANSWER_PATTERN)
     """The screening answer that goes with it, DECISION[:REASON] (e.g. "no-go:pregnancy")."""
 
 
@@ -162,7 +161,7 @@ class Solutions(FileModel):
 class Patient(FileModel):
     name: str
     age_years: int = Field(ge=0, le=120)
-    sex: Literal["female", "male"] | None = None
+    sex: Sex | None = None
     complaint: str
     history: list[str] = []
     medications: list[str] = []
@@ -179,7 +178,7 @@ class Scenario(FileModel):
     objective: str
     """The learning objective, one or two sentences."""
     instructions: str = ""
-    map: Literal["face", "scalp"]
+    map: MapId
     variant: Slug | None = None
     """Atlas variant (e.g. "female"); the canonical one when left out."""
     variation: AnatomyVariation | None = None
@@ -190,7 +189,7 @@ class Scenario(FileModel):
     product: Product
     devices: list[Device] = Field(min_length=1)
     """hand and/or gun (mesoinjector)."""
-    mode: Literal["practice", "exam"]
+    mode: Mode
     count: CountRange | None = None
     time_limit_s: float | None = Field(default=None, gt=0, le=24 * 3600)
     pass_mark: float = Field(ge=0, le=100)

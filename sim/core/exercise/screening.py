@@ -10,12 +10,13 @@ from pydantic import Field
 from sim.core.files.model import FileModel, validate
 from sim.paths import assets_dir
 from sim.core.files.yamlio import load_yaml_file
+from sim.core.vocabulary import SLUG_PATTERN, Decision
 
 
 class Reason(FileModel):
-    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    id: str = Field(pattern=SLUG_PATTERN)
     label: str
-    decision: Literal["go", "postpone", "no-go"]
+    decision: Decision
     """The decision this reason usually leads to."""
     source: str
 

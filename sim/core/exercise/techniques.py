@@ -15,10 +15,8 @@ from sim.errors import InputError, Problem
 from sim.core.files.model import FileModel, suggest, validate
 from sim.paths import assets_dir
 from sim.core.files.yamlio import load_yaml_file
+from sim.core.vocabulary import SLUG_PATTERN, Bevel, Device, Layer, MapId, ProductForm
 
-Layer = Literal["epidermis", "dermis", "fat", "below"]
-Device = Literal["hand", "gun"]
-ProductForm = Literal["liquid", "gel"]
 Bound = float | None
 
 
@@ -76,7 +74,7 @@ class LayerSpec(FileModel):
 
 
 class BevelSpec(FileModel):
-    required: Literal["up", "down"]
+    required: Bevel
     source: str
 
 
@@ -96,10 +94,10 @@ class Reach(FileModel):
 
 
 class Technique(FileModel):
-    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    id: str = Field(pattern=SLUG_PATTERN)
     name: str
     summary: str
-    maps: list[Literal["face", "scalp"]] = Field(min_length=1)
+    maps: list[MapId] = Field(min_length=1)
     indications: list[str] = []
     papule: bool = False
     """A papule technique: its volume gives a visible bleb whose size the feedback reports."""

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim.errors import InputError, Problem
 from sim.core.files.model import problems_from
 from sim.core.files.yamlio import MAX_YAML_BYTES, Document, load_yaml_text
+from sim.core.vocabulary import Bevel, Decision, Device, Mode, Verdict
 
-Verdict = Literal["ok", "warn", "fail", "critical"]
 Num = Annotated[float, Field(ge=-1e6, le=1e6)]
 
 
@@ -31,8 +31,8 @@ class RecInjection(_M):
     volume_ml: Annotated[float, Field(ge=0, le=10)]
     technique: str
     t_s: Annotated[float, Field(ge=0, le=86400)] | None = None
-    bevel: Literal["up", "down"] = "up"
-    device: Literal["hand", "gun"] = "hand"
+    bevel: Bevel = "up"
+    device: Device = "hand"
 
 
 class RecFinding(_M):
@@ -82,7 +82,7 @@ class RecScenario(_M):
 
 
 class RecScreening(_M):
-    decision: Literal["go", "postpone", "no-go"]
+    decision: Decision
     reason: str | None = None
 
 
@@ -90,7 +90,7 @@ class AttemptRecord(_M):
     attempt_version: Literal[1]
     trainee: str = ""
     scenario: RecScenario
-    mode: Literal["practice", "exam"] = "practice"
+    mode: Mode = "practice"
     started: str | None = None
     ended: str | None = None
     screening: RecScreening | None = None

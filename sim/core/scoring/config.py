@@ -13,14 +13,8 @@ from sim.errors import InputError
 from sim.core.files.model import FileModel, validate
 from sim.paths import assets_dir
 from sim.core.files.yamlio import load_yaml_file
+from sim.core.vocabulary import ATTEMPT_RULES, INJECTION_RULES, RULES, VERDICTS, FindingVerdict, Verdict
 
-INJECTION_RULES = ("technique", "target", "depth", "layer", "angle", "spacing", "volume", "bevel", "product",
-                   "device", "danger")
-ATTEMPT_RULES = ("count", "coverage", "total_volume", "time", "screening")
-RULES = INJECTION_RULES + ATTEMPT_RULES
-VERDICTS = ("ok", "warn", "fail", "critical")
-Verdict = Literal["ok", "warn", "fail", "critical"]
-FindingVerdict = Literal["warn", "fail", "critical"]
 
 
 class Credits(FileModel):

@@ -21,9 +21,9 @@ from sim.core.exercise.scenario import LoadedScenario, NoGoSpot
 from sim.core.scoring.config import ATTEMPT_RULES, INJECTION_RULES, VERDICTS, Config
 from sim.core.spatial.indexes import CoverageGrid, DangerHits, DangerIndex, RegionIndex, distance, nearest_in_group
 from sim.core.exercise.techniques import Band, Library
+from sim.core.vocabulary import CODE
 
 OK, WARN, FAIL, CRITICAL = 0, 1, 2, 3
-CODE = {v: i for i, v in enumerate(VERDICTS)}
 
 
 @dataclass(frozen=True)
