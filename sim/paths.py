@@ -28,3 +28,9 @@ def scenarios_dir() -> Path:
 
 def builtin_scenarios_dir() -> Path:
     return scenarios_dir() / "builtin"
+
+
+def font_file(bold: bool = False, italic: bool = False) -> Path:
+    """The shipped TTF (Noto Sans, assets/fonts) used by the window, its text views and the PDF reports."""
+    name = "Bold" if bold else "Italic" if italic else "Regular"
+    return assets_dir() / "fonts" / f"NotoSans-{name}.ttf"
