@@ -215,28 +215,22 @@ def cmd_score(args) -> int:
     scenario = load_scenario(args.scenario, library)
     inj = read_log(args.log, library.ids, scenario.technique_ids)
     report = build_report(evaluate(scenario, inj, library, config, answer))
+    sys.stdout.write(to_json(report) if args.format == "json" else to_text(report))
+    sys.stdout.flush()
     if args.save:
         from sim.core.records.attempt import Attempt
+        from sim.session import save_attempt
 
         attempt = Attempt(scenario, library, config, args.mode or scenario.spec.mode, args.trainee, answer,
                           inj.records())
-        record = attempt.record()
-        record["started"] = record["ended"] = None  # an imported log: when it was made is not known here
-        record["source"] = {"kind": "injection log", "file": str(args.log)}
         try:
-            from sim.core.records.signing import write_record
-
-            signed = write_record(record, args.save)
+            saved = save_attempt(attempt, args.save, args.db, source={"kind": "injection log", "file": str(args.log)},
+                                 times_known=False)
         except OSError as exc:
             return _report_problems([Problem(args.save, 0, 0, "", f"cannot write: {exc.strerror or exc}")])
-        from sim.gradebook import Gradebook
-
-        book = Gradebook(args.db)
-        try:
-            book.add(signed)
-        finally:
-            book.close()
-    sys.stdout.write(to_json(report) if args.format == "json" else to_text(report))
+        if saved.gradebook_problem is not None:
+            print(saved.note, file=sys.stderr)
+            return _report_problems(saved.gradebook_problem.problems)
     return EXIT_OK
 
 
@@ -291,16 +285,11 @@ def cmd_cohort(args) -> int:
 
 
 def cmd_rescore(args) -> int:
-    """Score attempt records again: the attempts of one exercise are scored together (evaluate_many), so a
-    cohort's history takes seconds."""
-    from sim.core.records.attempt import Attempt, evaluate_attempts
-    from sim.core.records.signing import read_record, verify, write_record
-    from sim.core.records.model import normalized
-    from sim.core.exercise.scenario import load_scenario
-    from sim.core.scoring.config import load_config
-    from sim.core.scoring.engine import ScreeningAnswer
-    from sim.core.scoring.report import to_json, to_text
+    """Score attempt records again with today's specs; the attempts of one exercise are scored together."""
     from sim.core.exercise.techniques import load_library
+    from sim.core.scoring.config import load_config
+    from sim.core.scoring.report import to_json, to_text
+    from sim.session import rescore, save_rescored
 
     if args.save and len(args.records) > 1:
         print("mesosim rescore: --save takes one ATTEMPT; use --save-dir DIR for several", file=sys.stderr)
@@ -309,65 +298,28 @@ def cmd_rescore(args) -> int:
     if args.save_dir and len(set(names)) < len(names):
         print("mesosim rescore: --save-dir needs ATTEMPT files with different names", file=sys.stderr)
         return EXIT_INPUT
-    library, config = load_library(), load_config()
-    scenarios: dict[str, object] = {}
-    loaded, problems = [], []
-    for path in args.records:
-        raw = read_record(path)
-        rec = normalized(raw)
-        ref = rec.get("scenario") or {}
-        key = ref.get("file") or ref.get("id", "")
-        if key not in scenarios:
-            try:
-                scenarios[key] = load_scenario(key, library)
-            except InputError:
-                scenarios[key] = load_scenario(ref.get("id", ""), library)
-        scenario = scenarios[key]
-        problems += [Problem(str(path), 0, 0, f"injections[{i}].technique", f'unknown technique "{r["technique"]}"')
-                     for i, r in enumerate(rec["injections"]) if r["technique"] not in library.techniques]
-        s = rec.get("screening")
-        answer = ScreeningAnswer(s["decision"], s.get("reason")) if isinstance(s, dict) else None
-        attempt = Attempt(scenario, library, config, rec.get("mode", scenario.spec.mode), rec.get("trainee", ""),
-                          answer, list(rec.get("injections", [])))
-        loaded.append((path, raw, rec, attempt))
-    if problems:
-        return _report_problems(problems)
-    evaluate_attempts([attempt for _p, _r, _rec, attempt in loaded])
-    out_dir = Path(args.save_dir) if args.save_dir else None
-    reports = []
-    for path, raw, rec, attempt in loaded:
-        report = attempt.finish()
-        reports.append(report)
-        ref = rec.get("scenario") or {}
-        if attempt.scenario.digest != ref.get("sha256"):
-            print(f"note: the exercise file has changed since the attempt {path} ({attempt.scenario.file})",
-                  file=sys.stderr)
-        target = args.save or (out_dir / Path(path).name if out_dir else None)
+    done = rescore(args.records, load_library(), load_config())
+    for item in done:
+        if item.changed_exercise:
+            print(f"note: the exercise file has changed since the attempt {item.loaded.path} "
+                  f"({item.attempt.scenario.file})", file=sys.stderr)
+        target = args.save or (Path(args.save_dir) / Path(item.loaded.path).name if args.save_dir else None)
         if target:
-            new = attempt.record()
-            new["started"], new["ended"] = rec.get("started"), rec.get("ended")
-            try:
-                ok = verify(raw)[0]
-            except InputError:
-                ok = False
-            new["rescored_from"] = {"file": str(path), "signature_verified": ok,
-                                    "score": (rec.get("report") or {}).get("score")}
-            if out_dir:
-                out_dir.mkdir(parents=True, exist_ok=True)
-            write_record(new, target)
-    if len(loaded) == 1:
-        sys.stdout.write(to_json(reports[0]) if args.format == "json" else to_text(reports[0]))
+            save_rescored(item, target)
+    if len(done) == 1:
+        report = done[0].report
+        sys.stdout.write(to_json(report) if args.format == "json" else to_text(report))
         return EXIT_OK
     if args.format == "json":
-        rows = [{"file": str(path), "trainee": rec.get("trainee", ""), "score_before": (rec.get("report") or {}).get(
-            "score"), "report": report} for (path, _raw, rec, _a), report in zip(loaded, reports)]
+        rows = [{"file": d.loaded.path, "trainee": d.loaded.record.get("trainee", ""),
+                 "score_before": (d.loaded.record.get("report") or {}).get("score"), "report": d.report} for d in done]
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
     else:
-        for (path, _raw, rec, _a), report in zip(loaded, reports):
-            before = (rec.get("report") or {}).get("score")
-            verdict = "PASSED" if report["passed"] else "NOT PASSED"
-            print(f"{path}\t{rec.get('trainee', '')}\t{report['scenario']}\t{before} -> {report['score']}"
-                  f"\t{verdict}")
+        for d in done:
+            before = (d.loaded.record.get("report") or {}).get("score")
+            verdict = "PASSED" if d.report["passed"] else "NOT PASSED"
+            print(f"{d.loaded.path}\t{d.loaded.record.get('trainee', '')}\t{d.report['scenario']}\t{before} -> "
+                  f"{d.report['score']}\t{verdict}")
     return EXIT_OK
 
 
@@ -389,16 +341,17 @@ def cmd_replay_record(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from sim.core.records.signing import read_record, verify
+    from sim.core.records.signing import read_record
+    from sim.session import check_signature, signature_status
 
     bad = 0
     for path in args.records:
         try:
-            ok, why = verify(read_record(path, check=False))
+            ok, why = check_signature(read_record(path, check=False))
         except InputError as exc:
             ok, why = False, "; ".join(p.message for p in exc.problems)
         bad += not ok
-        print(f"{path}: signature verified" if ok else f"{path}: NOT verified: {why}")
+        print(f"{path}: {signature_status(ok, why)}")
     return EXIT_OK if not bad else 1
 
 

@@ -11,12 +11,12 @@ import datetime as _dt
 import hashlib
 import json
 import os
-from pathlib import Path
 
 import sqlalchemy as sa
 
 from sim.errors import InputError
 from sim.core.records.signing import canonical, verify
+from sim.paths import config_file, gradebook_file
 
 SCHEMA_VERSION = 1
 metadata = sa.MetaData()
@@ -61,9 +61,7 @@ meta_table = sa.Table(
 
 
 def default_url() -> str:
-    from platformdirs import user_data_path
-
-    path = user_data_path("mesosim", appauthor=False) / "gradebook.sqlite"
+    path = gradebook_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
 
@@ -73,9 +71,7 @@ def configured_url(explicit: str | None = None) -> str:
         return explicit
     if os.environ.get("MESOSIM_DB"):
         return os.environ["MESOSIM_DB"]
-    from platformdirs import user_config_path
-
-    cfg = user_config_path("mesosim", appauthor=False) / "config.yaml"
+    cfg = config_file()
     if cfg.is_file():
         from sim.core.files.yamlio import load_yaml_file
 
@@ -124,10 +120,6 @@ class Gradebook:
 
     def _safe_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
-
-    @property
-    def dialect(self) -> str:
-        return self.engine.dialect.name
 
     def close(self) -> None:
         self.engine.dispose()
@@ -186,21 +178,3 @@ class Gradebook:
     def trainees(self) -> list[str]:
         with self.engine.connect() as c:
             return [r[0] for r in c.execute(sa.select(trainees.c.name).order_by(trainees.c.name))]
-
-
-def add_to_default(record: dict) -> str | None:
-    """Keep a record in the configured gradebook; returns a sentence on failure instead of raising, because a
-    record already written to disk must not be lost over a database that is down."""
-    try:
-        book = Gradebook()
-        try:
-            book.add(record)
-        finally:
-            book.close()
-    except (InputError, sa.exc.SQLAlchemyError, OSError) as exc:
-        return f"The attempt is saved but not in the gradebook: {exc}"
-    return None
-
-
-def path_of_default() -> Path:
-    return Path(default_url().removeprefix("sqlite:///"))

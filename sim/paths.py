@@ -1,4 +1,5 @@
-"""Where the shipped data lives: beside the package in a wheel, at the top of the checkout otherwise."""
+"""Where things are: the shipped data (beside the package in a wheel, at the top of the checkout otherwise) and
+every folder of the user's (data, config, cache), the only module that asks platformdirs."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
+APP = "mesosim"
 
 
 def _data_root() -> Path:
@@ -34,3 +36,54 @@ def font_file(bold: bool = False, italic: bool = False) -> Path:
     """The shipped TTF (Noto Sans, assets/fonts) used by the window, its text views and the PDF reports."""
     name = "Bold" if bold else "Italic" if italic else "Regular"
     return assets_dir() / "fonts" / f"NotoSans-{name}.ttf"
+
+
+# The user's folders (XDG on Linux; the platform's own places elsewhere).
+
+def user_data_dir() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path(APP, appauthor=False)
+
+
+def user_config_dir() -> Path:
+    from platformdirs import user_config_path
+
+    return user_config_path(APP, appauthor=False)
+
+
+def user_cache_dir() -> Path:
+    from platformdirs import user_cache_path
+
+    return user_cache_path(APP, appauthor=False)
+
+
+def attempts_dir() -> Path:
+    """Where the trainer keeps attempt records when no --save path is given."""
+    return user_data_dir() / "attempts"
+
+
+def journal_dir() -> Path:
+    """The crash journals of attempts in progress."""
+    return user_data_dir() / "journal"
+
+
+def gradebook_file() -> Path:
+    """The default gradebook (SQLite)."""
+    return user_data_dir() / "gradebook.sqlite"
+
+
+def config_file() -> Path:
+    """The user's settings (e.g. `database:`)."""
+    return user_config_dir() / "config.yaml"
+
+
+def key_file() -> Path:
+    """The key that signs attempt records (MESOSIM_KEY_FILE overrides it)."""
+    override = os.environ.get("MESOSIM_KEY_FILE")
+    return Path(override) if override else user_config_dir() / "signing.key"
+
+
+def yaml_cache_dir() -> Path:
+    """Parsed YAML files, kept by the hash of their text (sim.core.files.yamlio)."""
+    return user_cache_dir() / "yaml"

@@ -11,7 +11,7 @@ import pygame
 import pygame_gui
 from pygame_gui.elements import UIButton, UIDropDownMenu
 
-from sim.core.records.attempt import Attempt, default_attempt_path
+from sim.core.records.attempt import Attempt
 from sim.errors import InputError
 from sim.core.scoring.injections import read_log
 from sim.core.exercise.scenario import LoadedScenario, load_scenario_file, scenario_files
@@ -392,20 +392,14 @@ class WorkspaceScreen(Screen):
         self.scenario = scenario
         self.mode = mode
         self.exam = mode == "exam"
-        self.attempt = Attempt(scenario, app.library, app.config, mode, app.options.trainee, screening)
         self.elapsed = 0.0
         if resume is not None:  # an attempt cut short by a crash: go on where its journal ends
-            from sim.core.records.journal import Journal
-
-            self.attempt.records = list(resume.records)
-            self.attempt.started = resume.header.get("started", self.attempt.started)
-            self.attempt.trainee = resume.header.get("trainee", self.attempt.trainee)
-            if resume.screening:
-                self.attempt.screening = ScreeningAnswer(resume.screening["decision"], resume.screening.get("reason"))
-            self.attempt.journal = Journal(resume.path, self.attempt.header())
+            self.attempt = Attempt.resumed(scenario, app.library, app.config, mode, app.options.trainee, screening,
+                                           resume)
             times = [r["t_s"] for r in resume.records if "t_s" in r]
             self.elapsed = max(times) if times else 0.0
         else:
+            self.attempt = Attempt(scenario, app.library, app.config, mode, app.options.trainee, screening)
             self.attempt.open_journal()
         self.techs = [app.library.get(t) for t in scenario.technique_ids if scenario.spec.map in app.library.get(t).maps]
         if not self.techs:
@@ -1083,10 +1077,13 @@ class SummaryScreen(Screen):
         self.attempt = attempt
         self.report = attempt.finish()
         opts = app.options
-        path = opts.save or default_attempt_path(attempt.scenario.id)
+        from sim.session import new_attempt_path, save_attempt
+
+        path = opts.save or new_attempt_path(attempt.scenario.id)
         try:
-            self.gradebook_note = attempt.save(path)
-            self.saved = Path(path)
+            saved = save_attempt(attempt, path)
+            self.gradebook_note = saved.note
+            self.saved = saved.path
             self.save_error = None
         except OSError as exc:
             self.saved = None

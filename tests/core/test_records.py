@@ -66,7 +66,7 @@ def test_tampering_is_detected(saved, capsys, edit):
         text = json.dumps(rec, indent=2)
     out.write_text(text)
     assert main(["verify", str(out)]) == 1
-    assert capsys.readouterr().out == f"{out}: NOT verified: the content was changed after signing\n"
+    assert capsys.readouterr().out == f"{out}: signature NOT verified: the content was changed after signing\n"
 
 
 def test_every_single_byte_edit_is_detected(saved):
@@ -100,5 +100,5 @@ def test_not_a_record(tmp_path, capsys):
     nosig.write_text(json.dumps({"attempt_version": 1}))
     assert main(["verify", str(bad), str(nosig)]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith(f"{bad}: NOT verified: not valid JSON")
-    assert out[1] == f"{nosig}: NOT verified: the record carries no signature"
+    assert out[0].startswith(f"{bad}: signature NOT verified: not valid JSON")
+    assert out[1] == f"{nosig}: signature NOT verified: the record carries no signature"

@@ -133,10 +133,10 @@ def _cache_folder() -> Path:
     """The cache of this code: another version of this module or of the parser starts a new folder."""
     from importlib.metadata import version
 
-    from platformdirs import user_cache_path
+    from sim.paths import yaml_cache_dir
 
     code = hashlib.sha256(Path(__file__).read_bytes() + version("ruamel.yaml").encode()).hexdigest()[:16]
-    return user_cache_path("mesosim", appauthor=False) / "yaml" / code
+    return yaml_cache_dir() / code
 
 
 def _cache_entry(text: str) -> Path:

@@ -8,9 +8,6 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import numpy as np
 
 from sim import __version__
 from sim.core.scoring.injections import Injections
@@ -25,6 +22,9 @@ ATTEMPT_VERSION = 1
 
 @dataclass
 class Attempt:
+    """The injections so far and their evaluation, which add() and undo() keep current: reading it (in a frame, a
+    report) never scores. Built with `evaluation` given (a cohort scored at once), it is not scored again."""
+
     scenario: LoadedScenario
     library: Library
     config: Config
@@ -36,10 +36,32 @@ class Attempt:
     ended: str | None = None
     journal: object | None = field(default=None, repr=False)
     """A sim.core.records.journal.Journal: every change is written to it (and synced) before it is shown."""
-    _evaluation: Evaluation | None = field(default=None, repr=False)
-    _evaluated: int = field(default=0, repr=False)
-    """How many of the injections `_evaluation` covers; the rest are added to it incrementally."""
+    evaluation: Evaluation | None = field(default=None, repr=False)
     _injections: Injections | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.evaluation is None:
+            self._score_all()
+
+    def _score_all(self) -> None:
+        self._injections = Injections.from_records(self.records, self.library.ids)
+        self.evaluation = evaluate(self.scenario, self._injections, self.library, self.config, self.screening)
+
+    @classmethod
+    def resumed(cls, scenario: LoadedScenario, library: Library, config: Config, mode: str, trainee: str,
+                screening: ScreeningAnswer | None, unfinished) -> "Attempt":
+        """An attempt cut short (a crash): it goes on where its journal (a journal.Unfinished) ends, writing on to
+        the same journal."""
+        from sim.core.records.journal import Journal
+
+        s = unfinished.screening
+        if s:
+            screening = ScreeningAnswer(s["decision"], s.get("reason"))
+        h = unfinished.header
+        attempt = cls(scenario, library, config, mode, h.get("trainee", trainee), screening,
+                      list(unfinished.records), started=h.get("started") or _now())
+        attempt.journal = Journal(unfinished.path, attempt.header())
+        return attempt
 
     def open_journal(self):
         """Start journalling this attempt (crash safety); returns the journal."""
@@ -65,32 +87,21 @@ class Attempt:
             self._injections = Injections.from_records(self.records, self.library.ids)
         return self._injections
 
-    @property
-    def evaluation(self) -> Evaluation:
-        """The attempt so far, scored. After a click only the new injection is evaluated (with the spacing of its
-        neighbours and the coverage it adds): Evaluation.extended, equal to scoring the whole attempt again."""
-        n = len(self.records)
-        if self._evaluation is not None and 0 < n - self._evaluated <= 8:
-            self._evaluation = self._evaluation.extended(self.injections.take(np.arange(self._evaluated, n)))
-            self._evaluated = n
-        elif self._evaluation is None or self._evaluated != n:
-            self._evaluation = evaluate(self.scenario, self.injections, self.library, self.config, self.screening)
-            self._evaluated = n
-        return self._evaluation
-
     def add(self, x_mm: float, y_mm: float, depth_mm: float, angle_deg: float, volume_ml: float, technique: str,
             t_s: float | None = None, bevel: str = "up", device: str = "hand") -> int:
-        """Place one injection; returns its index. Its findings are in `evaluation` at once."""
+        """Place one injection and score it (with the spacing of its neighbours and the coverage it adds:
+        Evaluation.extended, equal to scoring the whole attempt again); returns its index."""
         rec = {"x_mm": float(x_mm), "y_mm": float(y_mm), "depth_mm": float(depth_mm), "angle_deg": float(angle_deg),
                "volume_ml": float(volume_ml), "technique": technique, "bevel": bevel, "device": device}
         if t_s is not None and not math.isnan(t_s):
             rec["t_s"] = round(float(t_s), 3)
         if self.journal is not None:
             self.journal.add(rec)
+        one = Injections.from_records([rec], self.library.ids)
+        before = self.injections
         self.records.append(rec)
-        if self._injections is not None and len(self._injections) == len(self.records) - 1:
-            one = Injections.from_records([rec], self.library.ids)
-            self._injections = Injections.concat([self._injections, one])
+        self._injections = Injections.concat([before, one])
+        self.evaluation = self.evaluation.extended(one)
         return len(self.records) - 1
 
     def undo(self) -> bool:
@@ -99,15 +110,8 @@ class Attempt:
         if self.journal is not None:
             self.journal.undo()
         self.records.pop()
-        self._evaluation = None
-        self._injections = None
+        self._score_all()
         return True
-
-    def set_screening(self, answer: ScreeningAnswer | None) -> None:
-        if self.journal is not None:
-            self.journal.screening(_answer_dict(answer))
-        self.screening = answer
-        self._evaluation = None
 
     def finish(self) -> dict:
         """Close the attempt and return its score report."""
@@ -125,43 +129,29 @@ class Attempt:
             "mode": self.mode,
             "started": self.started,
             "ended": self.ended,
-            "screening": (None if self.screening is None
-                          else {"decision": self.screening.decision, "reason": self.screening.reason}),
+            "screening": _answer_dict(self.screening),
             "injections": self.records,
             "report": self.finish(),
             "scorer": f"mesosim {__version__}",
         }
 
-    def save(self, path: Path | str, gradebook: bool = True) -> str | None:
-        """Write the signed record (sim.core.records.signing) atomically, then keep it in the gradebook; the journal is
-        then no longer needed. Returns a sentence when the gradebook could not take it (the file is written)."""
-        from sim.core.records.signing import write_record
-
-        signed = write_record(self.record(), path)
+    def close_journal(self) -> None:
+        """The attempt is saved: its journal is no longer needed."""
         if self.journal is not None:
             self.journal.close(remove=True)
             self.journal = None
-        if gradebook:
-            from sim.gradebook import add_to_default
-
-            return add_to_default(signed)
-        return None
 
 
-def evaluate_attempts(attempts: list[Attempt]) -> None:
-    """Score many attempts at once, those of one exercise together (evaluate_many: a cohort's history in
-    seconds); each keeps its evaluation, so finish() and record() need no scoring of their own."""
+def evaluate_attempts(scenario: LoadedScenario, library: Library, config: Config,
+                      attempts: list[dict]) -> list[Attempt]:
+    """Many attempts of one exercise scored at once (evaluate_many: a cohort's history in seconds). Each dict holds
+    Attempt's fields (mode, trainee, screening, records); each Attempt keeps its evaluation."""
     from sim.core.scoring.engine import evaluate_many
 
-    groups: dict[int, list[Attempt]] = {}
-    for a in attempts:
-        groups.setdefault(id(a.scenario), []).append(a)
-    for group in groups.values():
-        first = group[0]
-        evaluations = evaluate_many(first.scenario, [a.injections for a in group], first.library, first.config,
-                                    [a.screening for a in group])
-        for a, ev in zip(group, evaluations):
-            a._evaluation, a._evaluated = ev, len(a.records)
+    injections = [Injections.from_records(a.get("records", []), library.ids) for a in attempts]
+    evaluations = evaluate_many(scenario, injections, library, config, [a.get("screening") for a in attempts])
+    return [Attempt(scenario, library, config, evaluation=ev, _injections=inj, **a)
+            for a, inj, ev in zip(attempts, injections, evaluations)]
 
 
 def _answer_dict(answer: ScreeningAnswer | None) -> dict | None:
@@ -170,11 +160,3 @@ def _answer_dict(answer: ScreeningAnswer | None) -> dict | None:
 
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds")
-
-
-def default_attempt_path(scenario_id: str) -> Path:
-    """Where the trainer keeps an attempt when no --save path is given: the user's data directory."""
-    from platformdirs import user_data_path
-
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return user_data_path("mesosim", appauthor=False) / "attempts" / f"{stamp}-{scenario_id}.json"

@@ -13,13 +13,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sim.paths import journal_dir
+
 JOURNAL_VERSION = 1
-
-
-def journal_dir() -> Path:
-    from platformdirs import user_data_path
-
-    return user_data_path("mesosim", appauthor=False) / "journal"
 
 
 class Journal:

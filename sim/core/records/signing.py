@@ -11,23 +11,15 @@ import secrets
 from pathlib import Path
 
 from sim.errors import InputError
+from sim.paths import key_file
 
 ALGORITHM = "HMAC-SHA256"
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 
 
-def key_path() -> Path:
-    override = os.environ.get("MESOSIM_KEY_FILE")
-    if override:
-        return Path(override)
-    from platformdirs import user_config_path
-
-    return user_config_path("mesosim", appauthor=False) / "signing.key"
-
-
 def load_key(create: bool = True) -> bytes:
     """The signing key; created (32 random bytes, mode 0600) the first time it is needed."""
-    path = key_path()
+    path = key_file()
     if not path.exists():
         if not create:
             raise InputError.one(str(path), "no signing key on this machine: records cannot be verified here")
