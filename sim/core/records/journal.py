@@ -7,11 +7,21 @@ Lines: a header ({"journal": 1, scenario, mode, trainee, started}), then {"add":
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from sim.core.files.model import problems_from, suggest
+from sim.core.files.yamlio import Document, load_yaml_text
+from sim.core.records.model import RecInjection, RecScenario, RecScreening
+from sim.core.vocabulary import Mode
+from sim.errors import InputError, Problem
 
 from sim.paths import journal_dir
 
@@ -65,9 +75,11 @@ class Unfinished:
         return self.header.get("scenario", {}).get("id", "")
 
 
-def read_journal(path: Path) -> Unfinished | None:
+def read_journal(path: Path, technique_ids: Iterable[str] | None = None) -> Unfinished | None:
     """What a journal holds, or None when it is not a journal at all. A torn or garbled line ends the replay of
-    the journal there, with a warning (nothing after a torn line was ever shown to the trainee)."""
+    the journal there, with a warning (nothing after a torn line was ever shown to the trainee). A line that is
+    whole but wrong (a field out of range, an unknown technique: an edited file) is an InputError naming
+    FILE:LINE:COL and the field."""
     try:
         lines = path.read_bytes().split(b"\n")
     except OSError:
@@ -78,6 +90,12 @@ def read_journal(path: Path) -> Unfinished | None:
         return None
     if not isinstance(header, dict) or header.get("journal") != JOURNAL_VERSION:
         return None
+    _check(JournalHeader, header, path, 1, lines[0])
+    if technique_ids is None:
+        from sim.core.exercise.techniques import load_library
+
+        technique_ids = load_library().ids
+    known = tuple(technique_ids)
     out = Unfinished(path, header)
     body = lines[1:]
     for n, raw in enumerate(body, start=2):
@@ -93,23 +111,60 @@ def read_journal(path: Path) -> Unfinished | None:
             out.warnings.append(f"{path}:{n}: {what} was dropped; the attempt resumes with the "
                                 f"{len(out.records)} injections before it")
             break
-        if "add" in obj and isinstance(obj["add"], dict):
+        line = _check(JournalLine, obj, path, n, raw)
+        if line.add is not None:
+            if line.add.technique not in known:
+                col = raw.find(b'"technique"') + 1
+                raise InputError([Problem(str(path), n, max(col, 1), "add.technique",
+                                          f'unknown technique "{line.add.technique}"'
+                                          f"{suggest(line.add.technique, known)}")])
             out.records.append(obj["add"])
-        elif obj.get("undo") and out.records:
+        elif line.undo and out.records:
             out.records.pop()
         elif "screening" in obj:
             out.screening = obj["screening"]
     return out
 
 
-def unfinished(scenario_id: str | None = None) -> list[Unfinished]:
-    """Journals left behind by attempts that were never submitted, newest first."""
+class JournalHeader(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    journal: Literal[1]
+    scenario: RecScenario
+    mode: Mode | None = None
+    trainee: str = ""
+    started: str | None = None
+
+
+class JournalLine(BaseModel):
+    """One event: an injection added, the last one undone, or the screening answer given."""
+
+    model_config = ConfigDict(extra="forbid")
+    add: RecInjection | None = None
+    undo: bool = False
+    screening: RecScreening | None = None
+
+
+def _check(model: type[BaseModel], obj: dict, path: Path, n: int, raw: bytes):
+    try:
+        return model.model_validate(obj)
+    except ValidationError as exc:
+        try:
+            doc = load_yaml_text(raw.decode("utf-8"), str(path))  # JSON is YAML: positions within the line
+        except (InputError, UnicodeDecodeError):
+            doc = Document(str(path), obj)
+        problems = problems_from(exc, doc, model)
+        raise InputError([dataclasses.replace(p, line=n, col=max(p.col, 1)) for p in problems]) from None
+
+
+def unfinished(scenario_id: str | None = None, technique_ids: Iterable[str] | None = None) -> list[Unfinished]:
+    """Journals left behind by attempts that were never submitted, newest first. A journal edited into something
+    the program cannot resume is an InputError naming its file, line and field (the file is left as it is)."""
     folder = journal_dir()
     if not folder.is_dir():
         return []
     found = []
     for path in sorted(folder.glob("*.jsonl"), reverse=True):
-        j = read_journal(path)
+        j = read_journal(path, technique_ids)
         if j is not None and (scenario_id is None or j.scenario_id == scenario_id):
             found.append(j)
     return found

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim.errors import InputError, Problem
 from sim.core.files.model import problems_from
 from sim.core.files.yamlio import MAX_YAML_BYTES, Document, load_yaml_text
+from sim.core.scoring.injections import log_spec
 from sim.core.vocabulary import Bevel, Decision, Device, Mode, Verdict
 
 Num = Annotated[float, Field(ge=-1e6, le=1e6)]
@@ -23,14 +24,21 @@ class _M(BaseModel):
     model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
 
+def _log_range(column: str):
+    """A number in the range the injection log allows for this column (assets/injection_log.yaml): a record holds
+    what a log may hold, and the two cannot drift apart."""
+    spec = log_spec().columns[column]
+    return Annotated[float, Field(ge=spec.min, le=spec.max, description=spec.description)]
+
+
 class RecInjection(_M):
-    x_mm: Annotated[float, Field(ge=-500, le=500)]
-    y_mm: Annotated[float, Field(ge=-500, le=500)]
-    depth_mm: Annotated[float, Field(ge=0, le=60)]
-    angle_deg: Annotated[float, Field(ge=1, le=90)]
-    volume_ml: Annotated[float, Field(ge=0, le=10)]
+    x_mm: _log_range("x_mm")
+    y_mm: _log_range("y_mm")
+    depth_mm: _log_range("depth_mm")
+    angle_deg: _log_range("angle_deg")
+    volume_ml: _log_range("volume_ml")
     technique: str
-    t_s: Annotated[float, Field(ge=0, le=86400)] | None = None
+    t_s: _log_range("t_s") | None = None
     bevel: Bevel = "up"
     device: Device = "hand"
 
