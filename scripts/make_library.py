@@ -67,7 +67,8 @@ def plan(scn, technique, depth, angle, volume, spacing=None, partings=None, alon
     if device == "gun":
         region = scn.atlas.region_index(xy)
         tags = [set(scn.atlas.regions[r].tags) if r >= 0 else set() for r in region]
-        safe &= np.array([not (t & {"periorbital", "nasolabial"}) for t in tags], dtype=bool)
+        refused = set(LIB.limits.gun.refused_tags)
+        safe &= np.array([not (t & refused) for t in tags], dtype=bool)
     xy = xy[safe]
     return [{"x_mm": round(float(x), 1), "y_mm": round(float(y), 1), "depth_mm": depth, "angle_deg": angle,
              "volume_ml": volume, "technique": technique, "t_s": float(3 * i), "bevel": "up", "device": device}
