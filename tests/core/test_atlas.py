@@ -5,8 +5,8 @@ import shutil
 import numpy as np
 import pytest
 
-import sim.core.anatomy.atlas as atlas_mod
-from sim.core.anatomy.atlas import load_atlas, load_source
+from sim.core.anatomy.atlas import load_atlas
+from sim.core.anatomy.files import load_source
 from sim.errors import InputError
 from sim.core.spatial.geometry import points_in_polygon
 from sim.paths import assets_dir
@@ -173,7 +173,7 @@ def test_broken_atlas_file_names_file_line_and_field(tmp_path, monkeypatch):
     line = text.splitlines().index("      male: {epidermis_mm: 0.18, dermis_mm: thick, fat_mm: 0.4}") + 1
     monkeypatch.setenv("MESOSIM_DATA", str(root))
     with pytest.raises(InputError) as info:
-        atlas_mod.load_source.__wrapped__("face")
+        load_source.__wrapped__("face")
     (p,) = info.value.problems
     assert str(p).startswith(f"{regions}:{line}:")
     assert "[0].skin.by_variant.male.dermis_mm" in str(p) and "expected a number" in str(p)

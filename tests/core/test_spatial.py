@@ -17,7 +17,7 @@ from sim.core.exercise.scenario import load_scenario
 from sim.core.scoring.engine import (ScreeningAnswer, danger_index, evaluate, evaluate_many, nearest_same_technique,
                                      spacing_cap, technique_table)
 from sim.core.scoring.report import build_report, to_json
-from sim.core.spatial.indexes import CoverageGrid, DangerIndex, RegionIndex
+from sim.core.spatial import CoverageGrid, DangerIndex, RegionIndex
 
 
 def awkward_points(atlas, n, seed):
@@ -43,7 +43,7 @@ def test_region_raster_equals_polygon_tests(map_id):
     fresh = RegionIndex([r.polygon for r in atlas.regions], atlas.snap_mm)
     few = np.concatenate([fresh.lookup(pts[i:i + 3]) for i in range(0, 3000, 3)])
     assert np.array_equal(few, expected[:3000])
-    assert fresh._rasters is None  # small lookups did not need it
+    assert not fresh.built  # small lookups did not need it
     assert np.array_equal(fresh.lookup(pts), expected)
     assert np.array_equal(np.concatenate([fresh.lookup(pts[i:i + 2]) for i in range(0, 2000, 2)]), expected[:2000])
     assert 0 < fresh.mixed_fraction < 0.05
@@ -119,13 +119,13 @@ def brute_nearest(xy, group):
 
 @pytest.fixture(params=["numpy", "compiled"])
 def search(request, monkeypatch):
-    """Run the neighbour search in numpy, or in the compiled loop (sim/core/kernels.py) for any number of
+    """Run the neighbour search in numpy, or in the compiled loop (sim/core/spatial/kernels.py) for any number of
     points."""
-    import sim.core.spatial.indexes as spatial
+    import sim.core.spatial.neighbours as neighbours
 
-    monkeypatch.setattr(spatial, "COMPILED_MIN", 10**12 if request.param == "numpy" else 0)
+    monkeypatch.setattr(neighbours, "COMPILED_MIN", 10**12 if request.param == "numpy" else 0)
     if request.param == "compiled":
-        assert spatial.compiled("ring_search") is not None, "numba is a dependency: pip install -e ."
+        assert neighbours.compiled("ring_search") is not None, "numba is a dependency: pip install -e ."
     return request.param
 
 
@@ -159,7 +159,7 @@ def test_nearest_neighbours_equal_all_pairs(layout, search):
 def test_compiled_search_equals_numpy_to_the_bit(monkeypatch):
     """The compiled ring search and the numpy one give the same numbers, bit for bit: random layouts with
     duplicates, points on a lattice (ties), groups of one, caps that stop the search early or never."""
-    import sim.core.spatial.indexes as spatial
+    import sim.core.spatial.neighbours as neighbours
 
     rng = np.random.default_rng(11)
     for trial in range(120):
@@ -169,34 +169,34 @@ def test_compiled_search_equals_numpy_to_the_bit(monkeypatch):
             xy[: n // 2] = xy[0]
         group = rng.integers(0, int(rng.integers(1, 6)), n)
         cap = None if trial % 3 == 0 else rng.choice([0.5, 3.0, 12.0, np.inf], n)
-        monkeypatch.setattr(spatial, "COMPILED_MIN", 10**12)
+        monkeypatch.setattr(neighbours, "COMPILED_MIN", 10**12)
         plain = nearest_same_technique(xy, group, cap)
-        monkeypatch.setattr(spatial, "COMPILED_MIN", 0)
+        monkeypatch.setattr(neighbours, "COMPILED_MIN", 0)
         fast = nearest_same_technique(xy, group, cap)
         assert np.array_equal(plain, fast, equal_nan=True), trial
 
 
 @pytest.mark.parametrize("scenario_id", ["forehead-nappage", "scalp-diffuse-thinning"])
 def test_reports_do_not_depend_on_the_search_used(scenario_id, library, config, monkeypatch):
-    import sim.core.spatial.indexes as spatial
+    import sim.core.spatial.neighbours as neighbours
 
     scn = load_scenario(scenario_id, library)
     attempts = [Injections.from_records(random_records(scn, library, n, seed), library.ids)
                 for seed, n in enumerate([300, 2, 450])]
-    monkeypatch.setattr(spatial, "COMPILED_MIN", 10**12)
+    monkeypatch.setattr(neighbours, "COMPILED_MIN", 10**12)
     plain = [to_json(build_report(ev)) for ev in evaluate_many(scn, attempts, library, config)]
-    monkeypatch.setattr(spatial, "COMPILED_MIN", 0)
+    monkeypatch.setattr(neighbours, "COMPILED_MIN", 0)
     assert [to_json(build_report(ev)) for ev in evaluate_many(scn, attempts, library, config)] == plain
 
 
 def test_without_numba_the_numpy_search_answers(monkeypatch):
-    import sim.core.spatial.indexes as spatial
+    import sim.core.spatial.neighbours as neighbours
 
     rng = np.random.default_rng(12)
     xy, group = rng.uniform(-50, 50, (3000, 2)), rng.integers(0, 3, 3000)
     expected = nearest_same_technique(xy, group)
-    monkeypatch.setattr(spatial, "COMPILED_MIN", 0)
-    monkeypatch.setattr(spatial, "compiled", lambda name: None)
+    monkeypatch.setattr(neighbours, "COMPILED_MIN", 0)
+    monkeypatch.setattr(neighbours, "compiled", lambda name: None)
     assert np.array_equal(nearest_same_technique(xy, group), expected)
 
 

@@ -1,206 +1,32 @@
-"""The anatomy atlas: landmarks, regions with their skin layers, danger structures and the drawing, in mm.
+"""The compiled atlas: one map in one variant, ready for scoring and drawing (`load_atlas`), in mm.
 
-Data lives in assets/atlas/<map>/ (atlas.yaml, landmarks.yaml, regions.yaml, danger.yaml, drawing.yaml).
-Paired items are written once on the subject's left (+x) and mirrored here into `<id>-left` and `<id>-right`.
-A variant (the female face, say) scales the canonical coordinates about the origin and may give its own
-landmark positions and skin thicknesses.
+Built from the atlas files (sim.core.anatomy.files). Paired items, written once on the subject's left (+x), are
+mirrored here into `<id>-left` and `<id>-right`. A variant (the female face, say) scales the canonical
+coordinates about the origin and may give its own landmark positions and skin thicknesses. With a seed, danger
+structures that declare a variation move and change depth within their published ranges.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Literal
 
 import numpy as np
-from pydantic import Field, field_validator, model_validator
 
-from sim.errors import InputError, Problem
-from sim.core.spatial.geometry import ellipse_polygon, mirror_x, points_in_polygon, polygon_problem, closest_on_segments
-from sim.core.files.model import FileModel, validate
-from sim.paths import assets_dir
-from sim.core.spatial.indexes import RegionIndex
-from sim.core.files.yamlio import load_yaml_file
-from sim.core.vocabulary import LAYERS, MAPS, MapId, Severity, Slug
-
-Point = tuple[float, float]
-Evidence = Literal["V", "D", "GK"]
-"""Skin layers from the surface down; 'below' is whatever lies under the subcutaneous fat (muscle, fascia, bone)."""
-
-
-
-# ---------------------------------------------------------------- file models
-
-
-class Variant(FileModel):
-    label: str
-    """What a trainee sees, e.g. 'Adult female'."""
-    scale: float = Field(gt=0.5, lt=1.5)
-    """Factor applied about the origin to every canonical coordinate of regions, danger structures and drawing."""
-    source: str
-
-
-class AtlasMeta(FileModel):
-    id: MapId
-    name: str
-    view: Literal["frontal", "top"]
-    frame: str
-    """The coordinate frame in words (origin, axes)."""
-    canonical_variant: Slug
-    variants: dict[Slug, Variant]
-    snap_mm: float = Field(ge=0, le=20)
-    """A point outside every region but this close to one [mm] belongs to the nearest region."""
-    bounds_mm: tuple[float, float, float, float]
-    """Extent of the map drawing: x_min, y_min, x_max, y_max [mm]."""
-
-    @model_validator(mode="after")
-    def _canonical_exists(self):
-        if self.canonical_variant not in self.variants:
-            raise ValueError(f'canonical_variant "{self.canonical_variant}" is not in variants')
-        return self
-
-
-class Landmark(FileModel):
-    id: Slug
-    name: str
-    paired: bool = False
-    at_mm: dict[Slug, Point]
-    """Position per variant [mm]; a variant without its own value uses the canonical one scaled."""
-    basis: str
-    evidence: Evidence
-
-
-class Skin(FileModel):
-    epidermis_mm: float = Field(gt=0, le=5)
-    dermis_mm: float = Field(gt=0, le=10)
-    fat_mm: float = Field(ge=0, le=60)
-
-
-class RegionSkin(FileModel):
-    by_variant: dict[Slug, Skin]
-    """Skin layer thicknesses per variant; a variant without its own uses the canonical one."""
-    source: str
-    evidence: Evidence
-    note: str = ""
-
-
-class Region(FileModel):
-    id: Slug
-    name: str
-    group: Slug | None = None
-    """A name that covers several regions, e.g. 'temples' for temple-left and temple-right."""
-    tags: list[Slug] = []
-    """Properties the rules refer to, e.g. 'periorbital' or 'nasolabial' (no mesoinjector there)."""
-    paired: bool = False
-    polygon_mm: list[Point] = Field(min_length=3)
-    skin: RegionSkin
-
-    @field_validator("polygon_mm")
-    @classmethod
-    def _simple(cls, v):
-        problem = polygon_problem(v)
-        if problem:
-            raise ValueError(problem)
-        return v
-
-
-class PolylineShape(FileModel):
-    kind: Literal["polyline"]
-    points_mm: list[Point] = Field(min_length=2)
-
-
-class PointShape(FileModel):
-    kind: Literal["point"]
-    at_mm: Point
-
-
-class PolygonShape(FileModel):
-    kind: Literal["polygon"]
-    points_mm: list[Point] = Field(min_length=3)
-
-    @field_validator("points_mm")
-    @classmethod
-    def _simple(cls, v):
-        problem = polygon_problem(v)
-        if problem:
-            raise ValueError(problem)
-        return v
-
-
-class EllipseShape(FileModel):
-    kind: Literal["ellipse"]
-    center_mm: Point
-    semi_axes_mm: tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]]
-
-
-Shape = Annotated[Union[PolylineShape, PointShape, PolygonShape, EllipseShape], Field(discriminator="kind")]
-
-
-class Variation(FileModel):
-    """How far this structure may lie from its drawn position in a seeded anatomical variant (published ranges)."""
-
-    lateral_mm: float = Field(ge=0, le=15)
-    """The whole path (or point) moves by up to this distance in a random direction [mm]."""
-    depth_factor: tuple[Annotated[float, Field(gt=0.2, le=3)], Annotated[float, Field(gt=0.2, le=3)]] = (1.0, 1.0)
-    """Depths are multiplied by a factor drawn between these two."""
-    source: str
-
-
-class DangerStructure(FileModel):
-    id: Slug
-    name: str
-    kind: Literal["artery", "vein", "nerve", "neurovascular", "foramen", "eye", "duct"]
-    paired: bool = False
-    shape: Shape
-    depth_mm: float | list[float]
-    """Depth of the structure's top below the skin surface [mm]; per point for a polyline, interpolated between.
-    A needle tip at or below this depth, laterally within the margin, hits it."""
-    margin_mm: float | list[float]
-    """Lateral margin [mm] (vessel diameter plus positional spread); per point for a polyline. For a point
-    structure it is the radius."""
-    severity: Severity
-    consequence: str
-    """What a hit means for the patient, in words a trainee understands."""
-    source: str
-    evidence: Evidence
-    note: str = ""
-    variation: Variation | None = None
-    """Range of positions and depths for seeded anatomical variants; none keeps it where it is drawn."""
-
-    @model_validator(mode="after")
-    def _per_point_lengths(self):
-        for name in ("depth_mm", "margin_mm"):
-            value = getattr(self, name)
-            if isinstance(value, list):
-                if not isinstance(self.shape, PolylineShape):
-                    raise ValueError(f"{name} may be a list only for a polyline")
-                if len(value) != len(self.shape.points_mm):
-                    raise ValueError(f"{name} has {len(value)} values for {len(self.shape.points_mm)} points")
-            values = value if isinstance(value, list) else [value]
-            if any(not (0 <= v <= 60) for v in values):
-                raise ValueError(f"{name} must lie between 0 and 60 mm")
-        return self
-
-
-class DrawingItem(FileModel):
-    """A feature drawn so that a cosmetologist recognises the map (outline, brows, eyes, lips, hairline...)."""
-
-    id: Slug
-    style: Literal["outline", "hairline", "hair", "brow", "eye", "iris", "nose", "lip", "ear", "crease", "parting",
-                   "landmark"]
-    paired: bool = False
-    closed: bool = False
-    points_mm: list[Point] = Field(min_length=2)
-
-
-# ---------------------------------------------------------------- the compiled atlas
+from sim.core.anatomy.files import (DangerStructure, Landmark, Point, PointShape, PolygonShape, PolylineShape,
+                                    Region, Skin, Variation, atlas_dir, load_source)
+from sim.core.spatial.geometry import closest_on_segments, ellipse_polygon, mirror_x, points_in_polygon
+from sim.core.spatial.regions import RegionIndex
+from sim.core.vocabulary import MAPS
+from sim.errors import InputError
 
 
 @dataclass(frozen=True)
 class CompiledRegion:
+    """A region placed in one variant: its polygon [mm] and the skin layer thicknesses there [mm]."""
+
     id: str
     name: str
     group: str | None
@@ -312,7 +138,7 @@ class Atlas:
     def region_index(self, xy: np.ndarray) -> np.ndarray:
         """Index into `regions` for every point, -1 when off the map. Earlier regions win where they overlap;
         a point outside all of them but within snap_mm of one belongs to the nearest. The same result as
-        `region_index_exact`, from a raster of the regions (sim.core.spatial.indexes.RegionIndex)."""
+        `region_index_exact`, from a raster of the regions (sim.core.spatial.regions.RegionIndex)."""
         return self.region_raster.lookup(xy)
 
     @functools.cached_property
@@ -357,104 +183,7 @@ _REGION_RASTERS: dict[tuple[str, str, str], RegionIndex] = {}
 """Region rasters by (atlas digest, map, variant): the regions do not change with the variation seed."""
 
 
-# ---------------------------------------------------------------- loading
-
-
-FILES = ("atlas.yaml", "landmarks.yaml", "regions.yaml", "danger.yaml", "drawing.yaml")
-
-
-def atlas_dir(map_id: str) -> Path:
-    return assets_dir() / "atlas" / map_id
-
-
-def _list_of(model, doc):
-    if not isinstance(doc.data, list):
-        raise InputError([doc.problem((), "expected a list of entries")])
-    items, problems = [], []
-    for i, entry in enumerate(doc.data):
-        try:
-            items.append(validate(model, doc, entry, prefix=(i,)))
-        except InputError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise InputError(problems)
-    return items
-
-
-@dataclass(frozen=True)
-class AtlasSource:
-    meta: AtlasMeta
-    landmarks: list[Landmark]
-    regions: list[Region]
-    danger: list[DangerStructure]
-    drawing: list[DrawingItem]
-    digest: str
-
-
-@functools.lru_cache(maxsize=8)
-def load_source(map_id: str) -> AtlasSource:
-    folder = atlas_dir(map_id)
-    digest = hashlib.sha256()
-    docs = {}
-    for name in FILES:
-        path = folder / name
-        docs[name] = load_yaml_file(path)
-        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-    problems: list[Problem] = []
-    parts = {}
-    for name, model in (("landmarks.yaml", Landmark), ("regions.yaml", Region), ("danger.yaml", DangerStructure),
-                        ("drawing.yaml", DrawingItem)):
-        try:
-            parts[name] = _list_of(model, docs[name])
-        except InputError as exc:
-            problems.extend(exc.problems)
-    try:
-        meta = validate(AtlasMeta, docs["atlas.yaml"])
-    except InputError as exc:
-        problems.extend(exc.problems)
-        meta = None
-    if problems:
-        raise InputError(problems)
-    src = AtlasSource(meta, parts["landmarks.yaml"], parts["regions.yaml"], parts["danger.yaml"],
-                      parts["drawing.yaml"], digest.hexdigest())
-    _check_references(src, docs)
-    return src
-
-
-def _check_references(src: AtlasSource, docs) -> None:
-    problems = []
-    variants = set(src.meta.variants)
-    for fname, items, attr in (("landmarks.yaml", src.landmarks, "at_mm"),):
-        for i, item in enumerate(items):
-            for v in getattr(item, attr):
-                if v not in variants:
-                    problems.append(docs[fname].problem((i, attr, v), f'unknown variant "{v}"', key=True))
-            if src.meta.canonical_variant not in getattr(item, attr):
-                problems.append(docs[fname].problem((i, attr), f'needs a value for "{src.meta.canonical_variant}"'))
-    for i, region in enumerate(src.regions):
-        for v in region.skin.by_variant:
-            if v not in variants:
-                problems.append(docs["regions.yaml"].problem((i, "skin", "by_variant", v),
-                                                             f'unknown variant "{v}"', key=True))
-        if src.meta.canonical_variant not in region.skin.by_variant:
-            problems.append(docs["regions.yaml"].problem((i, "skin", "by_variant"),
-                                                         f'needs a value for "{src.meta.canonical_variant}"'))
-    names = {r.id for r in src.regions} | {r.group for r in src.regions if r.group}
-    names |= {f"{r.id}-{side}" for r in src.regions if r.paired for side in ("left", "right")}
-    for i, region in enumerate(src.regions):
-        for j, tag in enumerate(region.tags):
-            if tag in names:
-                problems.append(docs["regions.yaml"].problem((i, "tags", j), f'tag "{tag}" is also a region or group '
-                                                             "name; a scenario could not tell which is meant"))
-    for fname, items in (("landmarks.yaml", src.landmarks), ("regions.yaml", src.regions),
-                         ("danger.yaml", src.danger), ("drawing.yaml", src.drawing)):
-        seen: dict[str, int] = {}
-        for i, item in enumerate(items):
-            if item.id in seen:
-                problems.append(docs[fname].problem((i, "id"), f'id "{item.id}" is used twice (first at entry {seen[item.id] + 1})'))
-            seen.setdefault(item.id, i)
-    if problems:
-        raise InputError(problems)
+# ---------------------------------------------------------------- compiling
 
 
 def _sides(item_id: str, paired: bool, points: np.ndarray):
@@ -517,6 +246,40 @@ def _compile_structure(s: DangerStructure, scale: float, seed: int | None = None
     return out
 
 
+def _compile_regions(source: list[Region], variant: str, canon: str, scale: float):
+    """(regions, groups, tags) in `variant`: the regions in file order with their skin, and the region ids each
+    group name and tag names (a paired region's id names its two sides)."""
+    regions: list[CompiledRegion] = []
+    groups: dict[str, list[str]] = {}
+    tags: dict[str, list[str]] = {}
+    for r in source:
+        skin = r.skin.by_variant.get(variant, r.skin.by_variant[canon])
+        for rid, side, poly in _sides(r.id, r.paired, np.asarray(r.polygon_mm, dtype=np.float64) * scale):
+            regions.append(CompiledRegion(rid, r.name + ("" if side == "midline" else f" ({side})"), r.group,
+                                          tuple(r.tags), side, poly, skin.epidermis_mm, skin.dermis_mm, skin.fat_mm,
+                                          r.skin.source))
+            if r.group:
+                groups.setdefault(r.group, []).append(rid)
+            if r.paired:
+                groups.setdefault(r.id, []).append(rid)
+            for t in r.tags:
+                tags.setdefault(t, []).append(rid)
+    return regions, {k: tuple(v) for k, v in groups.items()}, {k: tuple(v) for k, v in tags.items()}
+
+
+def _place_landmarks(source: list[Landmark], variant: str, canon: str, scale: float) -> dict[str, Point]:
+    """Every landmark in `variant`: its own position there, else the canonical one scaled."""
+    landmarks: dict[str, Point] = {}
+    for lm in source:
+        if variant in lm.at_mm:
+            base = np.asarray([lm.at_mm[variant]], dtype=np.float64)
+        else:
+            base = np.asarray([lm.at_mm[canon]], dtype=np.float64) * scale
+        for lid, _side, p in _sides(lm.id, lm.paired, base):
+            landmarks[lid] = (float(p[0, 0]), float(p[0, 1]))
+    return landmarks
+
+
 @functools.lru_cache(maxsize=16)
 def load_atlas(map_id: str, variant: str | None = None, seed: int | None = None) -> Atlas:
     """The atlas of `map_id` ('face' or 'scalp') in `variant` (default: the canonical one). With a seed, danger
@@ -532,31 +295,8 @@ def load_atlas(map_id: str, variant: str | None = None, seed: int | None = None)
     scale = meta.variants[variant].scale
     canon = meta.canonical_variant
 
-    regions: list[CompiledRegion] = []
-    groups: dict[str, list[str]] = {}
-    tags: dict[str, list[str]] = {}
-    for r in src.regions:
-        skin = r.skin.by_variant.get(variant, r.skin.by_variant[canon])
-        for rid, side, poly in _sides(r.id, r.paired, np.asarray(r.polygon_mm, dtype=np.float64) * scale):
-            regions.append(CompiledRegion(rid, r.name + ("" if side == "midline" else f" ({side})"), r.group,
-                                          tuple(r.tags), side, poly, skin.epidermis_mm, skin.dermis_mm, skin.fat_mm,
-                                          r.skin.source))
-            if r.group:
-                groups.setdefault(r.group, []).append(rid)
-            if r.paired:
-                groups.setdefault(r.id, []).append(rid)
-            for t in r.tags:
-                tags.setdefault(t, []).append(rid)
-
-    landmarks: dict[str, tuple[float, float]] = {}
-    for lm in src.landmarks:
-        if variant in lm.at_mm:
-            base = np.asarray([lm.at_mm[variant]], dtype=np.float64)
-        else:
-            base = np.asarray([lm.at_mm[canon]], dtype=np.float64) * scale
-        for lid, _side, p in _sides(lm.id, lm.paired, base):
-            landmarks[lid] = (float(p[0, 0]), float(p[0, 1]))
-
+    regions, groups, tags = _compile_regions(src.regions, variant, canon, scale)
+    landmarks = _place_landmarks(src.landmarks, variant, canon, scale)
     structures: list[Structure] = []
     for s in src.danger:
         structures.extend(_compile_structure(s, scale, seed))
@@ -569,5 +309,4 @@ def load_atlas(map_id: str, variant: str | None = None, seed: int | None = None)
     x0, y0, x1, y1 = meta.bounds_mm
     return Atlas(map_id, variant, meta.variants[variant].label, meta.name, meta.view,
                  (x0 * scale, y0 * scale, x1 * scale, y1 * scale), meta.snap_mm, tuple(regions), tuple(structures),
-                 landmarks, tuple(drawing), src.digest, tuple(meta.variants),
-                 {k: tuple(v) for k, v in groups.items()}, {k: tuple(v) for k, v in tags.items()}, seed)
+                 landmarks, tuple(drawing), src.digest, tuple(meta.variants), groups, tags, seed)

@@ -10,7 +10,8 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from sim.core.anatomy.atlas import Atlas, Skin, Slug, load_atlas
+from sim.core.anatomy.atlas import Atlas, load_atlas
+from sim.core.anatomy.files import Skin
 from sim.errors import InputError, Problem
 from sim.core.spatial.geometry import polygon_problem
 from sim.core.files.model import FileModel, suggest, validate
@@ -18,7 +19,7 @@ from sim.core.files.model import FileModel, suggest, validate
 from sim.paths import builtin_scenarios_dir, scenarios_dir
 from sim.core.exercise.techniques import Device, Library, ProductForm, load_library
 from sim.core.files.yamlio import Document, load_yaml_file
-from sim.core.vocabulary import ANSWER_PATTERN, RULES, Decision, MapId, Mode, Severity, Sex
+from sim.core.vocabulary import ANSWER_PATTERN, RULES, Decision, MapId, Mode, Severity, Sex, Slug
 
 Coordinate = Annotated[float, Field(ge=-500, le=500)]
 """A coordinate in the map's frame [mm]; the maps lie well within +-500 mm (contract.md)."""

@@ -15,13 +15,13 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from sim.core.anatomy.atlas import LAYERS, Atlas, Structure
+from sim.core.anatomy.atlas import Atlas, Structure
 from sim.core.scoring.injections import Injections
 from sim.core.exercise.scenario import LoadedScenario, NoGoSpot
 from sim.core.scoring.config import ATTEMPT_RULES, INJECTION_RULES, VERDICTS, Config
-from sim.core.spatial.indexes import CoverageGrid, DangerHits, DangerIndex, RegionIndex, distance, nearest_in_group
+from sim.core.spatial import CoverageGrid, DangerHits, DangerIndex, RegionIndex, distance, nearest_in_group
 from sim.core.exercise.techniques import Band, Library
-from sim.core.vocabulary import CODE
+from sim.core.vocabulary import CODE, LAYERS
 
 OK, WARN, FAIL, CRITICAL = 0, 1, 2, 3
 

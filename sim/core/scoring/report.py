@@ -8,9 +8,9 @@ import math
 import numpy as np
 
 from sim import __version__
-from sim.core.anatomy.atlas import LAYERS
 from sim.core.scoring.config import VERDICTS
 from sim.core.scoring.engine import Evaluation, _round
+from sim.core.vocabulary import LAYERS
 
 REPORT_VERSION = 1
 

@@ -3,8 +3,8 @@
 numba compiles the plain Python loops below to machine code on first use and keeps the result in its cache
 (next to this file, or in the user's cache folder when that is read-only), so only the first use after an install
 pays the compilation (about 1.5 s). numba is imported only when a compiled loop is asked for: a click, the trainer
-and a single attempt never load it (sim.core.spatial.indexes uses these loops from COMPILED_MIN points up). Without numba
-(a platform it does not support) the same results come from the numpy code they replace.
+and a single attempt never load it (sim.core.spatial.neighbours uses these loops from COMPILED_MIN points up).
+Without numba (a platform it does not support) the same results come from the numpy code they replace.
 
 Each loop does exactly the arithmetic of the numpy code it stands in for, in the same order, so that the results
 are the same to the last bit (tests/core/test_spatial.py compares the two on random input).
@@ -19,7 +19,7 @@ import numpy as np
 
 
 def ring_search(sx, sy, scell, first_in, end_in, nx, h, cap, rings, ask, best):
-    """The ring search of spatial.nearest_in_group, one point at a time.
+    """The ring search of neighbours.nearest_in_group, one point at a time.
 
     Points sorted by grid cell (sx, sy, scell); the points of cell c are [first_in[c], end_in[c]). For each
     sorted position p in `ask`: best[p] = the distance to the nearest other point found within `rings` rings of
