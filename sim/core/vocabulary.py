@@ -38,7 +38,7 @@ ANSWER_PATTERN = r"^(go|postpone|no-go)(:[a-z0-9]+(-[a-z0-9]+)*)?$"
 
 Layer = Literal["epidermis", "dermis", "fat", "below"]
 LAYERS: tuple[str, ...] = get_args(Layer)
-"""From the surface down."""
+"""From the surface down; "below" is whatever lies under the subcutaneous fat (muscle, fascia, bone)."""
 
 Device = Literal["hand", "gun"]
 DEVICES: tuple[str, ...] = get_args(Device)
