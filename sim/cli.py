@@ -1,4 +1,5 @@
-"""The `mesosim` command: validate, techniques, schema, score, run."""
+"""The `mesosim` command: the argument parser and one small function per command, each calling the session
+(sim/session.py), the exports (sim/exports) or the trainer (sim/ui)."""
 
 from __future__ import annotations
 
@@ -27,15 +28,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     v = sub.add_parser("validate", help="check scenario files (and folders of them)")
+    v.set_defaults(func=cmd_validate)
     v.add_argument("paths", nargs="+", metavar="PATH")
 
     t = sub.add_parser("techniques", help="list the technique library")
+    t.set_defaults(func=cmd_techniques)
     t.add_argument("--format", choices=("text", "json"), default="text")
 
     s = sub.add_parser("schema", help="write the JSON Schema of scenario files")
+    s.set_defaults(func=cmd_schema)
     s.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
 
     sc = sub.add_parser("score", help="score an injection log against a scenario")
+    sc.set_defaults(func=cmd_score)
     sc.add_argument("scenario", metavar="SCENARIO", help="a scenario file or the id of a shipped scenario")
     sc.add_argument("log", metavar="LOG.csv", help="the injection log (contract.md)")
     sc.add_argument("--format", choices=("json", "text"), default="json")
@@ -48,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "MESOSIM_DB, or database: in config.yaml)")
 
     rp = sub.add_parser("report", help="score reports of attempt records: pdf, html, csv, cohort-csv, json, xapi")
+    rp.set_defaults(func=cmd_report)
     rp.add_argument("records", nargs="+", metavar="ATTEMPT")
     rp.add_argument("--format", choices=("pdf", "html", "csv", "cohort-csv", "json", "xapi"), required=True)
     rp.add_argument("-o", "--output", metavar="OUT", help="the file to write (default: standard output; a PDF "
@@ -58,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="basic-auth credentials for --lrs (or the MESOSIM_LRS_AUTH environment variable)")
 
     co = sub.add_parser("cohort", help="the gradebook over time: learning curves, pass rates, common findings")
+    co.set_defaults(func=cmd_cohort)
     co.add_argument("--trainee", metavar="NAME")
     co.add_argument("--scenario", metavar="ID")
     co.add_argument("--format", choices=("pdf", "csv", "json"), required=True)
@@ -65,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--db", metavar="URL", help="the gradebook (default: as configured)")
 
     rs = sub.add_parser("rescore", help="score attempt records again with today's specs (a whole cohort at once)")
+    rs.set_defaults(func=cmd_rescore)
     rs.add_argument("records", metavar="ATTEMPT", nargs="+")
     rs.add_argument("--format", choices=("json", "text"), default="json")
     rs.add_argument("--save", metavar="NEW.json", help="write the re-scored attempt as a new signed record "
@@ -73,24 +81,29 @@ def build_parser() -> argparse.ArgumentParser:
                     "DIR/NAME (several ATTEMPTs)")
 
     rpl = sub.add_parser("replay", help="show an attempt injection by injection in the window")
+    rpl.set_defaults(func=cmd_replay_record)
     rpl.add_argument("record", metavar="ATTEMPT")
 
     vf = sub.add_parser("verify", help="tell which attempt records are intact (signature verified)")
+    vf.set_defaults(func=cmd_verify)
     vf.add_argument("records", nargs="+", metavar="ATTEMPT")
 
     n = sub.add_parser("new", help="write a commented scenario template that validates as it is")
+    n.set_defaults(func=cmd_new)
     n.add_argument("--map", choices=("face", "scalp"), required=True)
     n.add_argument("--technique", metavar="ID", required=True, help="a technique id (mesosim techniques)")
     n.add_argument("-o", "--output", metavar="FILE", required=True)
     n.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
 
     pv = sub.add_parser("preview", help="draw a scenario's map, targets, no-go spots and danger structures to a PNG")
+    pv.set_defaults(func=cmd_preview)
     pv.add_argument("scenario", metavar="SCENARIO")
     pv.add_argument("-o", "--output", metavar="PNG", required=True)
     pv.add_argument("--size", metavar="WxH", default="1200x900")
     pv.add_argument("--no-danger", action="store_true", help="leave the danger structures out (as in an exam)")
 
     r = sub.add_parser("run", help="open the trainer (the scenario picker, or straight to SCENARIO)")
+    r.set_defaults(func=cmd_run)
     r.add_argument("scenario", metavar="SCENARIO", nargs="?", default=None,
                    help="a scenario file or the id of a shipped scenario; without it the picker opens")
     r.add_argument("--mode", choices=("practice", "exam"), help="override the scenario's mode")
@@ -434,17 +447,13 @@ def cmd_preview(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"cohort": cmd_cohort, "rescore": cmd_rescore, "replay": cmd_replay_record, "report": cmd_report, "verify": cmd_verify, "new": cmd_new, "preview": cmd_preview, "validate": cmd_validate, "techniques": cmd_techniques, "schema": cmd_schema, "score": cmd_score,
-            "run": cmd_run}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["run"])
     try:
-        return COMMANDS[args.command](args)
+        return args.func(args)
     except InputError as exc:
         return _report_problems(exc.problems)
     except BrokenPipeError:
