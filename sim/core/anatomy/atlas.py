@@ -2,8 +2,9 @@
 
 Built from the atlas files (sim.core.anatomy.files). Paired items, written once on the subject's left (+x), are
 mirrored here into `<id>-left` and `<id>-right`. A variant (the female face, say) scales the canonical
-coordinates about the origin and may give its own landmark positions and skin thicknesses. With a seed, danger
-structures that declare a variation move and change depth within their published ranges.
+coordinates about the origin and may give its own landmark positions and skin thicknesses; a variant with
+`warp: landmarks` also carries every coordinate along with its own landmarks (sim.core.anatomy.placement). With a
+seed, danger structures that declare a variation move and change depth within their published ranges.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Literal
 
 import numpy as np
 
-from sim.core.anatomy.files import (DangerStructure, Landmark, Point, PointShape, PolygonShape, PolylineShape,
-                                    Region, Skin, Variation, atlas_dir, load_source)
+from sim.core.anatomy.files import (DangerStructure, EllipseShape, Landmark, Point, PointShape, PolygonShape,
+                                    PolylineShape, Region, Skin, Variation, atlas_dir, load_source)
+from sim.core.anatomy.placement import clip_y, landmark_warp
 from sim.core.spatial.geometry import closest_on_segments, ellipse_polygon, mirror_x, points_in_polygon
 from sim.core.spatial.regions import RegionIndex
 from sim.core.vocabulary import MAPS
@@ -200,12 +202,21 @@ def _vary(sid: str, seed: int, points: np.ndarray, depth: np.ndarray, v: Variati
     """A seeded, per-structure (and per-side) displacement and depth factor within the structure's ranges."""
     rng = np.random.default_rng([seed, zlib.crc32(sid.encode())])
     angle, radius = rng.uniform(0, 2 * np.pi), v.lateral_mm * scale * np.sqrt(rng.uniform())
+    shift = radius * np.array([np.cos(angle), np.sin(angle)])
+    if v.depth_range_mm is not None:
+        lo, hi = np.asarray(v.depth_range_mm, dtype=np.float64).T
+        drawn = lo + rng.uniform() * (hi - lo)
+        return points + shift, np.broadcast_to(drawn, depth.shape).astype(np.float64)
     lo, hi = sorted(v.depth_factor)
     factor = rng.uniform(lo, hi)
-    return points + radius * np.array([np.cos(angle), np.sin(angle)]), depth * factor
+    return points + shift, depth * factor
 
 
-def _compile_structure(s: DangerStructure, scale: float, seed: int | None = None) -> list[Structure]:
+def _compile_structure(s: DangerStructure, scale: float, seed: int | None = None, place=None,
+                       landmarks: dict[str, Point] | None = None) -> list[Structure]:
+    """The sides of `s` placed in a variant: `place` maps canonical points [mm] (default: times `scale`);
+    `landmarks` (the variant's) give the heights an ellipse is clipped at."""
+    place = place or (lambda p: p * scale)
     shape = s.shape
     area = None
     if isinstance(shape, PolylineShape):
@@ -220,9 +231,14 @@ def _compile_structure(s: DangerStructure, scale: float, seed: int | None = None
         pts = (np.asarray(shape.points_mm, dtype=np.float64) if isinstance(shape, PolygonShape)
                else ellipse_polygon(shape.center_mm, shape.semi_axes_mm))
         area = True
+    pts = place(pts)
+    if isinstance(shape, EllipseShape) and shape.clip is not None:
+        def height(ref):
+            return None if ref is None else (landmarks or {}).get(ref, (landmarks or {}).get(f"{ref}-left"))[1]
+        pts = clip_y(pts, height(shape.clip.bottom_landmark), height(shape.clip.top_landmark))
+    if area:
         depth = _per_point(s.depth_mm, len(pts))
         margin = _per_point(s.margin_mm, len(pts))
-    pts = pts * scale
     margin = margin * scale
     out = []
     base_depth = depth
@@ -246,7 +262,7 @@ def _compile_structure(s: DangerStructure, scale: float, seed: int | None = None
     return out
 
 
-def _compile_regions(source: list[Region], variant: str, canon: str, scale: float):
+def _compile_regions(source: list[Region], variant: str, canon: str, place):
     """(regions, groups, tags) in `variant`: the regions in file order with their skin, and the region ids each
     group name and tag names (a paired region's id names its two sides)."""
     regions: list[CompiledRegion] = []
@@ -254,7 +270,7 @@ def _compile_regions(source: list[Region], variant: str, canon: str, scale: floa
     tags: dict[str, list[str]] = {}
     for r in source:
         skin = r.skin.by_variant.get(variant, r.skin.by_variant[canon])
-        for rid, side, poly in _sides(r.id, r.paired, np.asarray(r.polygon_mm, dtype=np.float64) * scale):
+        for rid, side, poly in _sides(r.id, r.paired, place(np.asarray(r.polygon_mm, dtype=np.float64))):
             regions.append(CompiledRegion(rid, r.name + ("" if side == "midline" else f" ({side})"), r.group,
                                           tuple(r.tags), side, poly, skin.epidermis_mm, skin.dermis_mm, skin.fat_mm,
                                           r.skin.source))
@@ -280,6 +296,23 @@ def _place_landmarks(source: list[Landmark], variant: str, canon: str, scale: fl
     return landmarks
 
 
+def _placement(source: list[Landmark], variant: str, canon: str, scale: float, warp: str | None):
+    """The map from canonical coordinates [mm] to `variant`'s: the scale, then (warp 'landmarks') the moves of
+    the landmarks that have a position of their own in the variant, from their scaled canonical position."""
+    if warp != "landmarks":
+        return lambda p: np.asarray(p, dtype=np.float64) * scale
+    src, dst = [], []
+    for lm in source:
+        if variant in lm.at_mm:
+            a = np.asarray([lm.at_mm[canon]], dtype=np.float64) * scale
+            b = np.asarray([lm.at_mm[variant]], dtype=np.float64)
+            for (_i, _s, pa), (_j, _t, pb) in zip(_sides(lm.id, lm.paired, a), _sides(lm.id, lm.paired, b)):
+                src.append(pa[0])
+                dst.append(pb[0])
+    warp_fn = landmark_warp(np.asarray(src).reshape(-1, 2), np.asarray(dst).reshape(-1, 2))
+    return lambda p: warp_fn(np.asarray(p, dtype=np.float64) * scale)
+
+
 @functools.lru_cache(maxsize=16)
 def load_atlas(map_id: str, variant: str | None = None, seed: int | None = None) -> Atlas:
     """The atlas of `map_id` ('face' or 'scalp') in `variant` (default: the canonical one). With a seed, danger
@@ -294,19 +327,23 @@ def load_atlas(map_id: str, variant: str | None = None, seed: int | None = None)
         raise KeyError(variant)
     scale = meta.variants[variant].scale
     canon = meta.canonical_variant
+    place = _placement(src.landmarks, variant, canon, scale, meta.variants[variant].warp)
 
-    regions, groups, tags = _compile_regions(src.regions, variant, canon, scale)
+    regions, groups, tags = _compile_regions(src.regions, variant, canon, place)
     landmarks = _place_landmarks(src.landmarks, variant, canon, scale)
     structures: list[Structure] = []
     for s in src.danger:
-        structures.extend(_compile_structure(s, scale, seed))
+        structures.extend(_compile_structure(s, scale, seed, place, landmarks))
 
     drawing = []
     for d in src.drawing:
-        for did, _side, p in _sides(d.id, d.paired, np.asarray(d.points_mm, dtype=np.float64) * scale):
+        for did, _side, p in _sides(d.id, d.paired, place(np.asarray(d.points_mm, dtype=np.float64))):
             drawing.append((did, d.style, d.closed, p))
 
     x0, y0, x1, y1 = meta.bounds_mm
+    corners = place(np.asarray([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64))
+    bounds = (float(corners[:, 0].min()), float(corners[:, 1].min()), float(corners[:, 0].max()),
+              float(corners[:, 1].max()))
     return Atlas(map_id, variant, meta.variants[variant].label, meta.name, meta.view,
-                 (x0 * scale, y0 * scale, x1 * scale, y1 * scale), meta.snap_mm, tuple(regions), tuple(structures),
+                 bounds, meta.snap_mm, tuple(regions), tuple(structures),
                  landmarks, tuple(drawing), src.digest, tuple(meta.variants), groups, tags, seed)

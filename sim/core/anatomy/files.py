@@ -24,16 +24,27 @@ from sim.errors import InputError, Problem
 from sim.paths import assets_dir
 
 Point = tuple[float, float]
-Evidence = Literal["V", "D", "GK"]
+Evidence = Literal["V", "D", "GK", "P"]
 """How a number is backed (docs/atlas.md): V confirmed in a published source, D derived from such numbers, GK
-general anatomical knowledge."""
+general anatomical knowledge, P a proposal of this atlas (its note says why the number was chosen)."""
+Plane = Literal["epidermis", "dermis", "fat"]
+"""The layer a structure lies under: its top is at or below the bottom of this layer of its region's skin."""
+
+
+def _needs_note_if_proposal(evidence: str, note: str) -> None:
+    if evidence == "P" and not note.strip():
+        raise ValueError("evidence P (a proposal) needs a note saying why the number was chosen")
 
 
 class Variant(FileModel):
     label: str
     """What a trainee sees, e.g. 'Adult female'."""
-    scale: float = Field(gt=0.5, lt=1.5)
+    scale: float = Field(default=1.0, gt=0.5, lt=1.5)
     """Factor applied about the origin to every canonical coordinate of regions, danger structures and drawing."""
+    warp: Literal["landmarks"] | None = None
+    """"landmarks": after the scale, every coordinate follows the landmarks, each moved from its canonical position
+    to this variant's own (at_mm), the moves blended by inverse squared distance: so each region, structure and
+    drawn line follows the landmarks nearest to it rather than one factor for the whole map."""
     source: str
 
 
@@ -80,6 +91,11 @@ class RegionSkin(FileModel):
     evidence: Evidence
     note: str = ""
 
+    @model_validator(mode="after")
+    def _proposal_note(self):
+        _needs_note_if_proposal(self.evidence, self.note)
+        return self
+
 
 class Region(FileModel):
     id: Slug
@@ -124,10 +140,20 @@ class PolygonShape(FileModel):
         return v
 
 
+class EllipseClip(FileModel):
+    """Horizontal limits of an ellipse taken from landmarks (their y in the variant the atlas is built in)."""
+
+    top_landmark: Slug | None = None
+    """The ellipse never reaches above this landmark's y."""
+    bottom_landmark: Slug | None = None
+    """The ellipse never reaches below this landmark's y."""
+
+
 class EllipseShape(FileModel):
     kind: Literal["ellipse"]
     center_mm: Point
     semi_axes_mm: tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]]
+    clip: EllipseClip | None = None
 
 
 Shape = Annotated[Union[PolylineShape, PointShape, PolygonShape, EllipseShape], Field(discriminator="kind")]
@@ -140,7 +166,28 @@ class Variation(FileModel):
     """The whole path (or point) moves by up to this distance in a random direction [mm]."""
     depth_factor: tuple[Annotated[float, Field(gt=0.2, le=3)], Annotated[float, Field(gt=0.2, le=3)]] = (1.0, 1.0)
     """Depths are multiplied by a factor drawn between these two."""
+    depth_range_mm: list[tuple[Annotated[float, Field(ge=0, le=60)], Annotated[float, Field(ge=0, le=60)]]] | None \
+        = None
+    """Instead of a factor: per point, the shallowest and deepest depth [mm] (a published confidence interval, say).
+    One draw places every point at the same fraction of its own range, so the vessel is shallow or deep as a
+    whole."""
     source: str
+
+    @model_validator(mode="after")
+    def _one_depth_rule(self):
+        if self.depth_range_mm is not None:
+            if tuple(self.depth_factor) != (1.0, 1.0):
+                raise ValueError("give depth_factor or depth_range_mm, not both")
+            if any(lo > hi for lo, hi in self.depth_range_mm):
+                raise ValueError("each depth_range_mm pair is [shallowest, deepest]")
+        return self
+
+
+class Meets(FileModel):
+    """The same structure drawn on another map: the two must agree in depth and severity where they meet."""
+
+    map: MapId
+    id: Slug
 
 
 class DangerStructure(FileModel):
@@ -158,6 +205,11 @@ class DangerStructure(FileModel):
     severity: Severity
     consequence: str
     """What a hit means for the patient, in words a trainee understands."""
+    lies_below: Plane | list[Plane] | None = None
+    """The layer the structure is said to lie under (per point for a polyline): its depth there is at or below the
+    bottom of that layer in the region's skin (tests/core/test_atlas_consistency.py). None only for a structure
+    at the surface (depth 0: the eye), which is hit at any depth."""
+    meets: Meets | None = None
     source: str
     evidence: Evidence
     note: str = ""
@@ -166,13 +218,27 @@ class DangerStructure(FileModel):
 
     @model_validator(mode="after")
     def _per_point_lengths(self):
-        for name in ("depth_mm", "margin_mm"):
+        _needs_note_if_proposal(self.evidence, self.note)
+        depths = self.depth_mm if isinstance(self.depth_mm, list) else [self.depth_mm]
+        if self.lies_below is None and any(d > 0 for d in depths):
+            raise ValueError("lies_below is required unless the structure is at the surface (depth_mm 0)")
+        v = self.variation
+        if v is not None and v.depth_range_mm is not None:
+            if len(v.depth_range_mm) != len(depths):
+                raise ValueError(f"variation.depth_range_mm has {len(v.depth_range_mm)} pairs for {len(depths)} "
+                                 "depths")
+            for d, (lo, hi) in zip(depths, v.depth_range_mm):
+                if not lo <= d <= hi:
+                    raise ValueError(f"depth {d} lies outside its variation range [{lo}, {hi}]")
+        for name in ("depth_mm", "margin_mm", "lies_below"):
             value = getattr(self, name)
             if isinstance(value, list):
                 if not isinstance(self.shape, PolylineShape):
                     raise ValueError(f"{name} may be a list only for a polyline")
                 if len(value) != len(self.shape.points_mm):
                     raise ValueError(f"{name} has {len(value)} values for {len(self.shape.points_mm)} points")
+            if name == "lies_below":
+                continue
             values = value if isinstance(value, list) else [value]
             if any(not (0 <= v <= 60) for v in values):
                 raise ValueError(f"{name} must lie between 0 and 60 mm")
@@ -260,8 +326,8 @@ def _list_of(model, doc):
 
 
 def _check_references(src: AtlasSource, docs) -> None:
-    """What no single entry can check: variants that exist and the canonical one given, tags that cannot be
-    mistaken for a region or group name, ids used once per file."""
+    """What no single entry can check: variants that exist and the canonical one given, landmarks that clip a shape
+    exist, tags that cannot be mistaken for a region or group name, ids used once per file."""
     problems = []
     variants = set(src.meta.variants)
     canon = src.meta.canonical_variant
@@ -278,6 +344,13 @@ def _check_references(src: AtlasSource, docs) -> None:
                 problems.append(regions.problem((i, "skin", "by_variant", v), f'unknown variant "{v}"', key=True))
         if canon not in region.skin.by_variant:
             problems.append(regions.problem((i, "skin", "by_variant"), f'needs a value for "{canon}"'))
+    landmark_ids = {lm.id for lm in src.landmarks}
+    for i, d in enumerate(src.danger):
+        clip = getattr(d.shape, "clip", None)
+        for key in ("top_landmark", "bottom_landmark"):
+            ref = getattr(clip, key, None) if clip else None
+            if ref is not None and ref not in landmark_ids:
+                problems.append(docs["danger.yaml"].problem((i, "shape", "clip", key), f'unknown landmark "{ref}"'))
     names = {r.id for r in src.regions} | {r.group for r in src.regions if r.group}
     names |= {f"{r.id}-{side}" for r in src.regions if r.paired for side in ("left", "right")}
     for i, region in enumerate(src.regions):
