@@ -187,7 +187,7 @@ count: {{min: {cmin}, max: {cmax}}}
 coverage: {{ok: 0.8, warn: 0.65}}
 weights: {{device: 8}}  # by hand only around the eyes
 """, lambda s: plan(s, "micro-papule", 1.0, 10, 0.003, spacing=6.5, margin_depth=0.05),
-    [("too-deep-inside-the-rim", "danger", lambda r, s: with_(r, depth_mm=1.6)),
+    [("too-deep-inside-the-rim", "danger", lambda r, s: with_(r, depth_mm=3.0)),
      ("mesoinjector-near-the-eye", "device", lambda r, s: with_(r, device="gun"))])
 
 exercise("face", "malar-pigmentation", """\
@@ -506,7 +506,7 @@ def scalp(sid, title, comment, objective, regions, xs=PARTINGS, flawed=None, exa
     text += partings_yaml(xs)
     exercise("scalp", sid, text,
              lambda s: plan(s, "scalp-microinjection", 2.0, 45, 0.02, partings=xs, along=12.0),
-             flawed or [("too-deep", "depth", lambda r, s: with_(r, depth_mm=5.5)),
+             flawed or [("too-deep", "depth", lambda r, s: with_(r, depth_mm=6.5)),
                         ("too-far-apart", "coverage", lambda r, s: sparse(r, 5))])
 
 
