@@ -1,6 +1,6 @@
 """A plain per-injection Python implementation of the engine's per-injection rules, for the benchmark's speed-up
 figure. It reads the same data (atlas, technique library, scoring.yaml) and must give the same verdicts as
-sim.core.scoring.engine; bench/run.py asserts that before it times anything. Deliberately naive: one injection at
+sim.core.scoring; bench/run.py asserts that before it times anything. Deliberately naive: one injection at
 a time, every polygon and every structure, and all pairs for spacing."""
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class Reference:
             self.skin.append((o.epidermis_mm, o.dermis_mm, o.fat_mm) if o else (r.epidermis_mm, r.dermis_mm,
                                                                                    r.fat_mm))
         self.targets = [[tuple(p) for p in poly.tolist()] for _n, poly in scenario.target_polygons]
-        from sim.core.scoring.engine import spot_structure
+        from sim.core.exercise.scenario import spot_structure
 
         self.structures = []
         for s in list(atlas.structures) + [spot_structure(sp, i) for i, sp in enumerate(scenario.spec.no_go)]:

@@ -33,7 +33,8 @@ import numpy as np  # noqa: E402
 from sim.core.scoring.injections import Injections, write_log  # noqa: E402
 from sim.core.exercise.scenario import load_scenario  # noqa: E402
 from sim.core.scoring.config import load_config  # noqa: E402
-from sim.core.scoring.engine import default_workers, evaluate, evaluate_many  # noqa: E402
+from sim.core.scoring import evaluate, evaluate_many
+from sim.core.scoring.batch import default_workers  # noqa: E402
 from sim.core.exercise.techniques import load_library  # noqa: E402
 
 TARGETS = {"score_1000_ms": ("<=", 5), "injections_per_s": (">=", 1_000_000), "click_feedback_ms": ("<=", 1),

@@ -25,7 +25,7 @@ from sim.core.spatial.geometry import points_in_polygon  # noqa: E402
 from sim.core.scoring.injections import Injections, write_log  # noqa: E402
 from sim.core.exercise.scenario import load_scenario_file  # noqa: E402
 from sim.core.scoring.config import load_config  # noqa: E402
-from sim.core.scoring.engine import spot_structure  # noqa: E402
+from sim.core.exercise.scenario import spot_structure  # noqa: E402
 from sim.core.scoring.solutions import check_solutions, failed_on, score_solution  # noqa: E402
 from sim.core.exercise.techniques import load_library  # noqa: E402
 

@@ -203,7 +203,7 @@ def cmd_schema(args) -> int:
 
 
 def parse_screening(text: str | None):
-    from sim.core.scoring.engine import ScreeningAnswer
+    from sim.core.scoring import ScreeningAnswer
 
     if text is None:
         return None
@@ -218,7 +218,7 @@ def cmd_score(args) -> int:
     from sim.core.scoring.injections import read_log
     from sim.core.exercise.scenario import load_scenario
     from sim.core.scoring.config import load_config
-    from sim.core.scoring.engine import evaluate
+    from sim.core.scoring import evaluate
     from sim.core.scoring.report import build_report, to_json, to_text
     from sim.core.exercise.techniques import load_library
 

@@ -17,7 +17,7 @@ from sim.core.records.attempt import Attempt, evaluate_attempts
 from sim.core.records.model import normalized
 from sim.core.records.signing import read_record, verify, write_record
 from sim.core.scoring.config import Config
-from sim.core.scoring.engine import ScreeningAnswer
+from sim.core.scoring import ScreeningAnswer
 from sim.errors import InputError, Problem
 from sim.paths import attempts_dir
 

@@ -15,7 +15,8 @@ from sim.core.records.attempt import Attempt
 from sim.errors import InputError
 from sim.core.scoring.injections import read_log
 from sim.core.exercise.scenario import LoadedScenario, load_scenario_file, scenario_files
-from sim.core.scoring.engine import VERDICTS, ScreeningAnswer, bleb_diameter_mm, spot_structure
+from sim.core.scoring import ScreeningAnswer, bleb_diameter_mm
+from sim.core.vocabulary import VERDICTS
 from sim.ui import crosssection, style
 from sim.ui.app import REPLAY_INJECT, REPLAY_SUBMIT, ui_settings
 from sim.ui.layers import Cached, MarkLayer
@@ -432,10 +433,10 @@ class WorkspaceScreen(Screen):
         self.replay_queue: list[dict] | None = None
         self.replay_done = False
         self.selected: int | None = None
-        self.spots = [spot_structure(s, i) for i, s in enumerate(scenario.spec.no_go)]
+        self.spots = list(scenario.spots)
         self.gun_rate = app.library.limits.gun.rate_per_min
         self.refused_tags = set(app.library.limits.gun.refused_tags)
-        self._skin = scenario.atlas.skin_arrays(scenario.spec.patient.skin_overrides if scenario.spec.patient else {})
+        self._skin = scenario.skin
 
     # ------------------------------------------------------------ layout and widgets
 

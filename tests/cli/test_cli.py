@@ -147,6 +147,6 @@ def test_argparse_errors_exit_2(capsys):
 
 
 def test_core_never_imports_pygame():
-    code = ("import sys, sim.cli, sim.core.scoring.engine, sim.core.scoring.report, sim.core.exercise.scenario;"
+    code = ("import sys, sim.cli, sim.core.scoring.evaluation, sim.core.scoring.report, sim.core.exercise.scenario;"
             "sys.exit(1 if 'pygame' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0

@@ -12,7 +12,7 @@ import pytest
 
 from sim.core.scoring.injections import Injections
 from sim.core.exercise.scenario import load_scenario, load_scenario_file
-from sim.core.scoring.engine import ScreeningAnswer, bleb_diameter_mm, evaluate
+from sim.core.scoring import ScreeningAnswer, bleb_diameter_mm, evaluate
 from sim.core.scoring.report import build_report
 
 BASE = """\

@@ -14,8 +14,9 @@ from sim.core.records.attempt import Attempt
 from sim.core.spatial.geometry import points_in_polygon
 from sim.core.scoring.injections import Injections
 from sim.core.exercise.scenario import load_scenario
-from sim.core.scoring.engine import (ScreeningAnswer, danger_index, evaluate, evaluate_many, nearest_same_technique,
-                                     spacing_cap, technique_table)
+from sim.core.scoring import ScreeningAnswer, evaluate, evaluate_many
+from sim.core.scoring.neighbours import nearest_same_technique
+from sim.core.scoring.table import spacing_cap, technique_table
 from sim.core.scoring.report import build_report, to_json
 from sim.core.spatial import CoverageGrid, DangerIndex, RegionIndex
 
@@ -95,7 +96,7 @@ def test_danger_index_equals_every_structure(map_id, seed):
 def test_danger_index_with_no_go_spots(library):
     scn = load_scenario("screening-many-moles", library)
     assert scn.spec.no_go
-    index = danger_index(scn)
+    index = scn.danger_index
     spot = index.structures[-1]
     at = spot.a[0]
     hits = index.hits(np.array([at, at + [0.1, 0.0], at + [50.0, 0.0]]), np.array([0.5, 0.5, 0.5]))
@@ -253,7 +254,7 @@ def test_evaluate_many_equals_one_by_one(scenario_id, library, config):
 
 
 def test_evaluate_many_in_chunks(library, config, monkeypatch):
-    import sim.core.scoring.engine as engine
+    import sim.core.scoring.batch as engine
 
     scn = load_scenario("forehead-nappage", library)
     attempts = [Injections.from_records(random_records(scn, library, 40, seed), library.ids) for seed in range(7)]
@@ -265,7 +266,7 @@ def test_evaluate_many_in_chunks(library, config, monkeypatch):
 @pytest.mark.parametrize("workers", [2, 3, 8])
 def test_evaluate_many_in_threads_equals_one_thread(workers, library, config, monkeypatch):
     """Chunks shared among threads give the same reports, in the same order, as one thread doing them all."""
-    import sim.core.scoring.engine as engine
+    import sim.core.scoring.batch as engine
 
     scn = load_scenario("forehead-nappage", library)
     attempts = [Injections.from_records(random_records(scn, library, n, seed), library.ids)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
 
-from sim.core.anatomy.atlas import Atlas, load_atlas
+from sim.core.anatomy.atlas import Atlas, Structure, load_atlas
 from sim.core.anatomy.files import Skin
 from sim.errors import InputError, Problem
 from sim.core.spatial.geometry import polygon_problem
+from sim.core.spatial import CoverageGrid, DangerIndex, RegionIndex
 from sim.core.files.model import FileModel, suggest, validate
 
 from sim.paths import builtin_scenarios_dir, scenarios_dir
@@ -206,9 +208,22 @@ class Scenario(FileModel):
     solutions: Solutions | None = None
 
 
+SPOT_SOURCE = "scenario no-go spot (seed 001: moles must not be injured)"
+
+
+def spot_structure(spot: NoGoSpot, index: int) -> Structure:
+    """A patient's no-go spot as a danger structure: a point whose radius is its margin, hit at any depth."""
+    p = np.asarray([spot.at_mm], dtype=np.float64)
+    r = float(spot.radius_mm)
+    return Structure(f"no-go-{index + 1}", spot.name, "spot", spot.severity, spot.consequence, SPOT_SOURCE,
+                     p, p, np.zeros(1), np.zeros(1), np.asarray([r]), np.asarray([r]), None,
+                     (float(p[0, 0] - r), float(p[0, 1] - r), float(p[0, 0] + r), float(p[0, 1] + r)), p)
+
+
 @dataclass(frozen=True, eq=False)
 class LoadedScenario:
-    """A validated scenario with its atlas, its techniques and its target areas resolved."""
+    """A validated scenario with its atlas, its techniques and its target areas resolved, and the data derived
+    from them (computed once, when first asked for): what the scoring engine and the window both look up."""
 
     spec: Scenario
     file: str
@@ -216,10 +231,56 @@ class LoadedScenario:
     technique_ids: tuple[str, ...]
     target_polygons: tuple[tuple[str, np.ndarray], ...]
     digest: str
+    _grids: dict[float, CoverageGrid] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def id(self) -> str:
         return self.spec.id
+
+    @functools.cached_property
+    def spots(self) -> tuple[Structure, ...]:
+        """The patient's no-go spots as danger structures (spot_structure), in the order of the file."""
+        return tuple(spot_structure(s, i) for i, s in enumerate(self.spec.no_go))
+
+    @functools.cached_property
+    def structures(self) -> tuple[Structure, ...]:
+        """Every danger structure of the exercise: the atlas's, then the patient's no-go spots."""
+        return tuple(self.atlas.structures) + self.spots
+
+    @functools.cached_property
+    def danger_index(self) -> DangerIndex:
+        """`structures`, indexed for lookup."""
+        return DangerIndex(list(self.structures))
+
+    @functools.cached_property
+    def skin(self) -> np.ndarray:
+        """Skin layer thicknesses [mm] per region (atlas.skin_arrays, (R, 3)) with the patient's overrides."""
+        overrides = self.spec.patient.skin_overrides if self.spec.patient else {}
+        return self.atlas.skin_arrays(overrides)
+
+    @functools.cached_property
+    def skin_bottoms(self) -> np.ndarray:
+        """Depth [mm] of the bottom of epidermis, dermis and fat per region (cumulative `skin`), then a row of
+        zeros for points off the map: (R + 1, 3)."""
+        return np.vstack([np.cumsum(self.skin, axis=1), np.zeros((1, 3))])
+
+    @functools.cached_property
+    def target_index(self) -> RegionIndex:
+        """The target polygons, indexed: inside one of them is index >= 0."""
+        return RegionIndex([p for _n, p in self.target_polygons], 0.0)
+
+    def coverage_grid(self, cell_mm: float) -> CoverageGrid:
+        """The target areas (their union) sampled on a grid of cell_mm, made once per cell size."""
+        grid = self._grids.get(cell_mm)
+        if grid is None:
+            grid = self._grids[cell_mm] = CoverageGrid([p for _n, p in self.target_polygons], cell_mm)
+        return grid
+
+    def refused_regions(self, library: Library) -> np.ndarray:
+        """Per region, then a last False for off the map ((R + 1,) booleans): is the mesoinjector refused there
+        (a region tagged with one of the library's gun.refused_tags, seed 000)?"""
+        refused_tags = set(library.limits.gun.refused_tags)
+        return np.asarray([bool(refused_tags & set(r.tags)) for r in self.atlas.regions] + [False], dtype=bool)
 
 
 def check_references(doc: Document, scn: Scenario, library: Library) -> list[Problem]:

@@ -13,7 +13,7 @@ from sim import __version__
 from sim.core.scoring.injections import Injections
 from sim.core.exercise.scenario import LoadedScenario
 from sim.core.scoring.config import Config
-from sim.core.scoring.engine import Evaluation, ScreeningAnswer, evaluate
+from sim.core.scoring import Evaluation, ScreeningAnswer, evaluate
 from sim.core.scoring.report import build_report
 from sim.core.exercise.techniques import Library
 
@@ -146,7 +146,7 @@ def evaluate_attempts(scenario: LoadedScenario, library: Library, config: Config
                       attempts: list[dict]) -> list[Attempt]:
     """Many attempts of one exercise scored at once (evaluate_many: a cohort's history in seconds). Each dict holds
     Attempt's fields (mode, trainee, screening, records); each Attempt keeps its evaluation."""
-    from sim.core.scoring.engine import evaluate_many
+    from sim.core.scoring import evaluate_many
 
     injections = [Injections.from_records(a.get("records", []), library.ids) for a in attempts]
     evaluations = evaluate_many(scenario, injections, library, config, [a.get("screening") for a in attempts])

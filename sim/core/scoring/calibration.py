@@ -140,7 +140,7 @@ class Group:
 
 def score_group(name: str, scenario: LoadedScenario, attempts: Sequence[Injections], screening, library: Library,
                 config: Config) -> Group:
-    from sim.core.scoring.engine import evaluate_many
+    from sim.core.scoring.batch import evaluate_many
 
     evaluations = evaluate_many(scenario, list(attempts), library, config, [screening] * len(attempts))
     return Group(name, np.asarray([ev.score() for ev in evaluations]),

@@ -9,7 +9,8 @@ import numpy as np
 
 from sim import __version__
 from sim.core.scoring.config import VERDICTS
-from sim.core.scoring.engine import Evaluation, _round
+from sim.core.scoring.evaluation import Evaluation
+from sim.core.scoring.text import rounded as _round
 from sim.core.vocabulary import LAYERS
 
 REPORT_VERSION = 1

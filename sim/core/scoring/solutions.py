@@ -9,7 +9,9 @@ from sim.errors import InputError, Problem
 from sim.core.scoring.injections import read_log
 from sim.core.exercise.scenario import LoadedScenario
 from sim.core.scoring.config import Config
-from sim.core.scoring.engine import CODE, ScreeningAnswer, evaluate
+from sim.core.scoring.evaluation import evaluate
+from sim.core.scoring.findings import ScreeningAnswer
+from sim.core.vocabulary import CODE
 from sim.core.exercise.techniques import Library
 from sim.core.files.yamlio import load_yaml_file
 

@@ -1,0 +1,91 @@
+"""The technique library as arrays indexed like Injections.technique, and the band verdicts looked up in them."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.core.exercise.techniques import Library
+from sim.core.scoring.findings import FAIL, OK, WARN
+from sim.core.vocabulary import LAYERS
+
+QUANTITIES = ("depth_mm", "angle_deg", "spacing_mm", "volume_ml")
+"""The injection settings a technique gives a band for."""
+
+
+@dataclass(frozen=True)
+class TechniqueTable:
+    """Per technique (indexed like Injections.technique): bands and masks as arrays, for vectorised lookups."""
+
+    ids: tuple[str, ...]
+    bands: dict[str, np.ndarray]
+    """quantity -> (T, 4) ok_lo, ok_hi, warn_lo, warn_hi."""
+    layer_ok: np.ndarray
+    layer_warn: np.ndarray
+    """(T, 4) booleans over LAYERS."""
+    bevel_down: np.ndarray
+    liquid_ok: np.ndarray
+    gel_ok: np.ndarray
+    hand_ok: np.ndarray
+    gun_ok: np.ndarray
+    face_cap_exempt: np.ndarray
+    on_face: np.ndarray
+    on_scalp: np.ndarray
+    reach_mm: np.ndarray
+
+
+@functools.lru_cache(maxsize=8)
+def technique_table(library: Library, ids: tuple[str, ...]) -> TechniqueTable:
+    techs = [library.get(t) for t in ids]
+    bands = {q: np.asarray([getattr(t, q).bounds() for t in techs], dtype=np.float64).reshape(-1, 4)
+             for q in QUANTITIES}
+    exempt = set(library.limits.face_max_depth_mm.exempt)
+    return TechniqueTable(
+        ids=ids,
+        bands=bands,
+        layer_ok=np.asarray([[layer in t.layer.ok for layer in LAYERS] for t in techs], dtype=bool).reshape(-1, 4),
+        layer_warn=np.asarray([[layer in t.layer.warn for layer in LAYERS] for t in techs], dtype=bool).reshape(-1, 4),
+        bevel_down=np.asarray([t.bevel.required == "down" for t in techs], dtype=bool),
+        liquid_ok=np.asarray(["liquid" in t.products.allowed for t in techs], dtype=bool),
+        gel_ok=np.asarray(["gel" in t.products.allowed for t in techs], dtype=bool),
+        hand_ok=np.asarray(["hand" in t.devices.allowed for t in techs], dtype=bool),
+        gun_ok=np.asarray(["gun" in t.devices.allowed for t in techs], dtype=bool),
+        face_cap_exempt=np.asarray([t.id in exempt for t in techs], dtype=bool),
+        on_face=np.asarray(["face" in t.maps for t in techs], dtype=bool),
+        on_scalp=np.asarray(["scalp" in t.maps for t in techs], dtype=bool),
+        reach_mm=np.asarray([t.reach() for t in techs], dtype=np.float64),
+    )
+
+
+def band_verdict(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """OK inside [ok_lo, ok_hi], WARN inside [warn_lo, warn_hi], else FAIL (NaN too); `bounds` is (N, 4)."""
+    return _verdict3((values >= bounds[:, 0]) & (values <= bounds[:, 1]),
+                     (values >= bounds[:, 2]) & (values <= bounds[:, 3]))
+
+
+def band_verdict_by(values: np.ndarray, table: np.ndarray, technique: np.ndarray) -> np.ndarray:
+    """band_verdict with the bounds of each injection's technique from `table` (T, 4), column by column."""
+    col = [np.ascontiguousarray(table[:, c])[technique] for c in range(4)]
+    return _verdict3((values >= col[0]) & (values <= col[1]), (values >= col[2]) & (values <= col[3]))
+
+
+def _verdict3(ok: np.ndarray, warn: np.ndarray) -> np.ndarray:
+    out = np.full(len(ok), FAIL, dtype=np.int8)
+    out[warn] = WARN
+    out[ok] = OK
+    return out
+
+
+def spacing_cap(table: TechniqueTable, technique: np.ndarray) -> np.ndarray:
+    """Per injection, the spacing beyond which the verdict no longer depends on the distance (the top of the
+    technique's warn band: farther fails all the same)."""
+    b = table.bands["spacing_mm"]
+    return np.maximum(b[:, 1], b[:, 3])[technique]
+
+
+def allowed_by(technique_ids: tuple[str, ...], table: TechniqueTable) -> np.ndarray:
+    """Per technique of `table`: is it one of `technique_ids` (the scenario's; only those count towards
+    coverage)?"""
+    return np.asarray([tid in technique_ids for tid in table.ids], dtype=bool)
