@@ -47,10 +47,7 @@ def config():
 @pytest.fixture(scope="session")
 def pg_server():
     """A real PostgreSQL server on 127.0.0.1 for this test session (see tests/pgserver.py)."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from pgserver import Server
+    from tests.pgserver import Server
 
     try:
         server = Server()
