@@ -1,8 +1,9 @@
 """Property-based tests: thousands of generated scenario files, injection logs and attempt records. Each is
 accepted (exit 0) or refused with `FILE:LINE:COL: ...` lines and exit 2; none raises, none hangs.
 
-The number of examples comes from the hypothesis profile (tests/conftest.py): `ci` (the default) runs 3,400 of
-each kind, over 10,000 in all; `nightly` (HYPOTHESIS_PROFILE=nightly) runs 100,000 of each.
+The number of examples comes from the hypothesis profile (tests/conftest.py): `quick` (the default) runs 100 of
+each kind; `long` (MESOSIM_TESTS=long, as CI runs) 3,400 of each, over 10,000 in all; `nightly`
+(HYPOTHESIS_PROFILE=nightly) 100,000 of each.
 """
 
 import contextlib
