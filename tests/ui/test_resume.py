@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pygame
 
-from sim.cli import main
+from sim.cli import EXIT_OK, main
 from sim.core.records.journal import read_journal, unfinished
 from sim.ui import screens
 from tests.profile import amount
@@ -119,9 +119,9 @@ def test_killed_replay_resumes_and_scores_as_uninterrupted(tmp_path, capsys):
         seen.append(n)
     assert seen == sorted(seen) and seen[-1] > seen[0]  # every start went on from where the last one stopped
     assert seen[-1] < ROWS  # and none reached the end
-    assert subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, timeout=300).returncode == 0
+    assert subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, timeout=300).returncode == EXIT_OK
     record = json.loads(out.read_text())
     assert len(record["report"]["injections"]) == ROWS  # nothing lost, nothing twice
-    assert main(["score", "face-free", str(log)]) == 0
+    assert main(["score", "face-free", str(log)]) == EXIT_OK
     assert record["report"] == json.loads(capsys.readouterr().out)
     assert not list(journal.glob("*.jsonl"))
