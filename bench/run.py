@@ -23,7 +23,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -204,13 +203,11 @@ def peak_rss():
 
 
 def speedup(scn, n):
-    from reference import Reference
+    from tests.reference import RULES, Reference
 
     recs = attempt(n, 7)
     inj = Injections.from_records(recs, LIB.ids)
     ev = evaluate(scn, inj, LIB, CFG)
-    from reference import RULES
-
     engine = np.stack([ev.rules[r].verdict for r in RULES], axis=1).tolist()
     ref = Reference(scn, LIB, CFG)
     expected = ref.verdicts(recs)

@@ -18,14 +18,18 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-# Property-based tests: `ci` is the default (over 10,000 generated files in a run); `nightly` is the long run
-# (HYPOTHESIS_PROFILE=nightly); `dev` is a quick look while editing.
+from tests import profile  # noqa: E402
+
+# Property-based tests: the number of generated inputs per target follows MESOSIM_TESTS (tests/profile.py):
+# `quick` (the default) a few hundred in all, `long` 3,400 per target (over 10,000 across the fuzz targets).
+# HYPOTHESIS_PROFILE picks one by name instead: `dev` while editing, `nightly` for 100,000 per target.
 _common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
                derandomize=False, print_blob=True)
-settings.register_profile("ci", max_examples=3400, **_common)
-settings.register_profile("nightly", max_examples=100_000, **_common)
+settings.register_profile("quick", max_examples=100, **_common)
+settings.register_profile("long", max_examples=3400, **_common)
 settings.register_profile("dev", max_examples=200, **_common)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+settings.register_profile("nightly", max_examples=100_000, **_common)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", profile.NAME))
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,10 +51,7 @@ def config():
 @pytest.fixture(scope="session")
 def pg_server():
     """A real PostgreSQL server on 127.0.0.1 for this test session (see tests/pgserver.py)."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from pgserver import Server
+    from tests.pgserver import Server
 
     try:
         server = Server()

@@ -1,8 +1,9 @@
 """Property-based tests: thousands of generated scenario files, injection logs and attempt records. Each is
 accepted (exit 0) or refused with `FILE:LINE:COL: ...` lines and exit 2; none raises, none hangs.
 
-The number of examples comes from the hypothesis profile (tests/conftest.py): `ci` (the default) runs 3,400 of
-each kind, over 10,000 in all; `nightly` (HYPOTHESIS_PROFILE=nightly) runs 100,000 of each.
+The number of examples comes from the hypothesis profile (tests/conftest.py): `quick` (the default) runs 100 of
+each kind; `long` (MESOSIM_TESTS=long, as CI runs) 3,400 of each, over 10,000 in all; `nightly`
+(HYPOTHESIS_PROFILE=nightly) 100,000 of each.
 """
 
 import contextlib
@@ -19,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from sim.cli import main
+from sim.cli import EXIT_INPUT, EXIT_OK, main
 
 WORK = Path(tempfile.mkdtemp(prefix="mesosim-fuzz-"))
 LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): .+")
@@ -44,13 +45,13 @@ def time_limit(seconds: int):
         signal.signal(signal.SIGALRM, old)
 
 
-def run(args: list[str], path: Path, ok_codes=(0, 2)) -> tuple[int, str]:
+def run(args: list[str], path: Path, ok_codes=(EXIT_OK, EXIT_INPUT)) -> tuple[int, str]:
     out, err = io.StringIO(), io.StringIO()
     with time_limit(20), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(args)
     text = err.getvalue()
     assert code in ok_codes, (code, text)
-    if code == 2:
+    if code == EXIT_INPUT:
         lines = [ln for ln in text.splitlines() if not SUMMARY.match(ln)]
         assert lines, "exit 2 without a problem line"
         for ln in lines:
@@ -228,7 +229,7 @@ def _base_record() -> dict:
     out = WORK / "base.json"
     with contextlib.redirect_stdout(io.StringIO()):
         assert main(["score", "face-free", str(path), "--save", str(out), "--trainee", "Fuzz",
-                     "--db", f"sqlite:///{WORK / 'gb.sqlite'}"]) == 0
+                     "--db", f"sqlite:///{WORK / 'gb.sqlite'}"]) == EXIT_OK
     return json.loads(out.read_text())
 
 
@@ -242,7 +243,7 @@ def test_attempt_records(data):
     raw = data.draw(corrupted(text))
     path = WORK / "record.json"
     path.write_bytes(raw)
-    run(["verify", str(path)], path, ok_codes=(0, 1))
+    run(["verify", str(path)], path, ok_codes=(EXIT_OK, 1))  # 1: not verified
     run(["rescore", str(path)], path)
     run(["report", str(path), "--format", "json"], path)
     run(["report", str(path), "--format", "csv"], path)
@@ -251,7 +252,7 @@ def test_attempt_records(data):
 def test_unchanged_record_is_verified_and_rescored_identically():
     path = WORK / "same.json"
     path.write_text(json.dumps(BASE_RECORD))
-    code, _ = run(["verify", str(path)], path, ok_codes=(0,))
+    code, _ = run(["verify", str(path)], path, ok_codes=(EXIT_OK,))
     out1, out2 = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out1):
         main(["rescore", str(path)])

@@ -5,7 +5,7 @@ import tracemalloc
 
 import pytest
 
-from sim.cli import main
+from sim.cli import EXIT_INPUT, main
 
 
 def _bomb(levels: int = 30) -> str:
@@ -36,7 +36,7 @@ def test_alias_bomb_is_refused_within_a_second_with_bounded_memory(tmp_path, cap
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
         tracemalloc.stop()
-    assert code == 2 and peak < 20 * 2**20
+    assert code == EXIT_INPUT and peak < 20 * 2**20
     assert f"{path}:2:10: YAML aliases (*name) are not allowed" in capsys.readouterr().err
 
 
@@ -45,7 +45,7 @@ def test_alias_bomb_is_refused_within_a_second_with_bounded_memory(tmp_path, cap
 def test_arbitrary_tags_are_refused(tmp_path, capsys, tag):
     path = tmp_path / "tag.yaml"
     path.write_text(f"id: x\ntitle: {tag}\n")
-    assert main(["validate", str(path)]) == 2
+    assert main(["validate", str(path)]) == EXIT_INPUT
     err = capsys.readouterr().err
     assert err.startswith(f"{path}:2:8: ") and "tag" in err
 
@@ -53,7 +53,7 @@ def test_arbitrary_tags_are_refused(tmp_path, capsys, tag):
 def test_oversized_scenario_states_the_limit(tmp_path, capsys):
     path = tmp_path / "big.yaml"
     path.write_text("id: x\nnotes: |\n" + ("  " + "x" * 1000 + "\n") * 1100)
-    assert main(["validate", str(path)]) == 2
+    assert main(["validate", str(path)]) == EXIT_INPUT
     assert "the limit is 1048576 bytes" in capsys.readouterr().err
 
 
@@ -65,6 +65,6 @@ def test_huge_coordinates_are_refused(tmp_path, capsys, where, line):
     own = "targets:\n  - name: own\n" + line + "\n" if where == "polygon" else line + "\n"
     path.write_text("id: huge\ntitle: Huge\nobjective: x\nmap: face\ntechniques: [superficial-nappage]\n" + own
                     + "product: {name: c, form: liquid}\ndevices: [hand]\nmode: practice\npass_mark: 80\n")
-    assert main(["validate", str(path)]) == 2
+    assert main(["validate", str(path)]) == EXIT_INPUT
     err = capsys.readouterr().err
     assert f"{path}:" in err and ("must be at most 500" in err or "must be at least -500" in err)

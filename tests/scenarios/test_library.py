@@ -1,11 +1,13 @@
 """The shipped exercise library: every scenario validates, its reference solution passes with at least 90, and
 each flawed solution fails, on the criterion its name gives."""
 
+import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from sim.core.vocabulary import SLUG_PATTERN
 from sim.paths import builtin_scenarios_dir
 from sim.core.exercise.scenario import load_scenario_file, scenario_files
 from sim.core.scoring.solutions import REFERENCE_MIN, check_solutions, failed_on, score_solution
@@ -45,8 +47,12 @@ def test_reference_passes_and_flawed_ones_fail_for_their_reason(path, loaded, li
     assert sol is not None and sol.flawed, "every exercise ships a reference and at least one flawed solution"
     ev = score_solution(scn, sol.reference.log, sol.reference.screening, library, config)
     assert ev.score() >= REFERENCE_MIN and ev.passed(), (ev.score(), [f.message for f in ev.attempt_findings])
-    for flawed in sol.flawed:
-        assert Path(flawed.log).stem.replace("-", " "), flawed.log
+    logs = [Path(f.log) for f in sol.flawed]
+    assert len(set(logs)) == len(logs), "each flawed solution is a different log"
+    for flawed, log in zip(sol.flawed, logs):
+        # beside the reference, named by its flaw in words: solutions/<id>/<flaw>.csv
+        assert log.parent == Path("solutions", scn.id) and log.suffix == ".csv", flawed.log
+        assert re.fullmatch(SLUG_PATTERN, log.stem) and log.stem != Path(sol.reference.log).stem, flawed.log
         fe = score_solution(scn, flawed.log, flawed.screening, library, config)
         assert not fe.passed(), f"{flawed.log} passes with {fe.score()}"
         assert failed_on(fe, flawed.fails_on), f"{flawed.log} does not fail on {flawed.fails_on}"
@@ -54,7 +60,7 @@ def test_reference_passes_and_flawed_ones_fail_for_their_reason(path, loaded, li
 
 
 def test_validate_reports_a_failing_reference_and_a_passing_flawed_one(tmp_path, capsys):
-    from sim.cli import main
+    from sim.cli import EXIT_INPUT, main
 
     src = FILES[0]
     scn = load_scenario_file(src)
@@ -67,6 +73,6 @@ def test_validate_reports_a_failing_reference_and_a_passing_flawed_one(tmp_path,
         Path(tmp_path, f.log).write_text(ref)  # "flawed" ones that are in fact the model answer
     copy = tmp_path / src.name
     copy.write_text(text)
-    assert main(["validate", str(copy)]) == 2
+    assert main(["validate", str(copy)]) == EXIT_INPUT
     err = capsys.readouterr().err
     assert "the reference solution scores" in err and "the flawed solution passes" in err

@@ -32,9 +32,17 @@ class Journal:
     def __init__(self, path: Path, header: dict):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            # the header goes in whole or not at all (a kill between creating the file and writing it would
+            # leave an empty file that is no journal, and the attempt would start a second one)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(json.dumps({"journal": JOURNAL_VERSION, **header}, ensure_ascii=False,
+                                   separators=(",", ":")) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
         self._f = open(self.path, "a", encoding="utf-8")
-        if self._f.tell() == 0:
-            self._write({"journal": JOURNAL_VERSION, **header})
 
     @classmethod
     def create(cls, scenario_id: str, header: dict) -> "Journal":

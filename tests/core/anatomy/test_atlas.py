@@ -209,7 +209,7 @@ def test_broken_atlas_file_names_file_line_and_field(tmp_path, monkeypatch):
 def test_docs_name_every_area_and_structure(map_id):
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[2] / "docs" / "atlas.md").read_text()
+    text = (Path(__file__).resolve().parents[3] / "docs" / "atlas.md").read_text()
     atlas = load_atlas(map_id)
     names = {n for n in atlas.area_names() if not n.endswith(("-left", "-right"))}
     names |= {d.id for d in load_source(map_id).danger if map_id == "face"}

@@ -1,15 +1,18 @@
-"""A plain per-injection Python implementation of the engine's per-injection rules, for the benchmark's speed-up
-figure. It reads the same data (atlas, technique library, scoring.yaml) and must give the same verdicts as
-sim.core.scoring; bench/run.py asserts that before it times anything. Deliberately naive: one injection at
-a time, every polygon and every structure, and all pairs for spacing."""
+"""The rules in plain Python, one injection at a time: the oracle the scoring engine is checked against.
+
+It reads the same data (atlas, technique library, scoring.yaml) and must give the same per-injection verdicts as
+sim.core.scoring: tests/core/scoring/test_reference.py asserts that on generated attempts over shipped
+scenarios, and bench/run.py before it times both for the speed-up figure. Deliberately naive: every polygon and
+every structure for each injection, all pairs for spacing; nothing of the engine's indexes or arrays."""
 
 from __future__ import annotations
 
 import math
 
-VERDICTS = ("ok", "warn", "fail", "critical")
-CODE = {v: i for i, v in enumerate(VERDICTS)}
-RULES = ("technique", "target", "depth", "layer", "angle", "spacing", "volume", "bevel", "product", "device", "danger")
+from sim.core.vocabulary import CODE, INJECTION_RULES
+
+RULES = INJECTION_RULES
+"""The columns of Reference.verdicts, in this order."""
 
 
 def _inside(x, y, poly) -> bool:
