@@ -94,6 +94,118 @@ class ScoringConfig(FileModel):
         return self
 
 
+class _Texts(FileModel):
+    """The sentences of one rule, one per case: every case the engine may need must be there (a renamed one is
+    named with its file, line and column when the messages are read, not when a trainee first needs it)."""
+
+
+class DepthTexts(_Texts):
+    too_deep: str
+    too_shallow: str
+    over_face_cap: str
+
+
+class LayerTexts(_Texts):
+    wrong: str
+
+
+class AngleTexts(_Texts):
+    too_steep: str
+    too_flat: str
+
+
+class SpacingTexts(_Texts):
+    double: str
+    too_close: str
+    too_far: str
+
+
+class VolumeTexts(_Texts):
+    too_much: str
+    too_little: str
+    over_max: str
+    papule: str
+
+
+class BevelTexts(_Texts):
+    wrong: str
+
+
+class ProductTexts(_Texts):
+    not_allowed: str
+
+
+class DeviceTexts(_Texts):
+    not_allowed_scenario: str
+    not_allowed_technique: str
+    refused_region: str
+
+
+class TechniqueTexts(_Texts):
+    not_allowed: str
+    wrong_map: str
+    not_indicated: str
+
+
+class TargetTexts(_Texts):
+    outside: str
+    off_map: str
+
+
+class DangerTexts(_Texts):
+    hit: str
+    hit_point: str
+    hit_area: str
+    hit_area_any: str
+    no_go_spot: str
+
+
+class CountTexts(_Texts):
+    too_few: str
+    too_many: str
+
+
+class CoverageTexts(_Texts):
+    low: str
+
+
+class TotalVolumeTexts(_Texts):
+    too_much: str
+    too_little: str
+
+
+class TimeTexts(_Texts):
+    over: str
+
+
+class ScreeningTexts(_Texts):
+    missing: str
+    wrong_decision: str
+    wrong_reason: str
+    treated: str
+
+
+class Messages(FileModel):
+    """assets/messages.yaml: every sentence the scoring engine shows a trainee, by rule and case."""
+
+    depth: DepthTexts
+    layer: LayerTexts
+    angle: AngleTexts
+    spacing: SpacingTexts
+    volume: VolumeTexts
+    bevel: BevelTexts
+    product: ProductTexts
+    device: DeviceTexts
+    technique: TechniqueTexts
+    target: TargetTexts
+    danger: DangerTexts
+    count: CountTexts
+    coverage: CoverageTexts
+    total_volume: TotalVolumeTexts
+    time: TimeTexts
+    screening: ScreeningTexts
+
+
 @dataclass(frozen=True)
 class Config:
     scoring: ScoringConfig
@@ -122,11 +234,7 @@ def load_config() -> Config:
     except InputError as exc:
         problems.extend(exc.problems)
     try:
-        mdoc = load_yaml_file(messages_path)
-        if not isinstance(mdoc.data, dict) or not all(
-                isinstance(v, dict) and all(isinstance(t, str) for t in v.values()) for v in mdoc.data.values()):
-            raise InputError([mdoc.problem((), "messages are a mapping of rule -> case -> text")])
-        messages = mdoc.data
+        messages = validate(Messages, load_yaml_file(messages_path)).model_dump()
     except InputError as exc:
         problems.extend(exc.problems)
     if problems:
