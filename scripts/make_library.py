@@ -25,7 +25,6 @@ from sim.core.spatial.geometry import points_in_polygon  # noqa: E402
 from sim.core.scoring.injections import Injections, write_log  # noqa: E402
 from sim.core.exercise.scenario import load_scenario_file  # noqa: E402
 from sim.core.scoring.config import load_config  # noqa: E402
-from sim.core.exercise.scenario import spot_structure  # noqa: E402
 from sim.core.scoring.solutions import check_solutions, failed_on, score_solution  # noqa: E402
 from sim.core.exercise.techniques import load_library  # noqa: E402
 
@@ -36,8 +35,16 @@ HEADER = "# yaml-language-server: $schema=../../assets/schema/scenario.schema.js
 # ------------------------------------------------------------------ planning
 
 
+CLEARANCE_MM = 2.0
+"""How far a reference point keeps from a danger margin: two and a half times a competent hand's scatter
+(assets/calibration.yaml, position_sd_mm 0.8)."""
+INSET_MM = 1.5
+"""How far a reference point keeps inside its target's edge (narrow targets, the folds and the lids, allow no
+more)."""
+
+
 def plan(scn, technique, depth, angle, volume, spacing=None, partings=None, along=None, hex_grid=True,
-         device="hand", margin_depth=0.3):
+         device="hand", margin_depth=0.5):
     """Reference injections inside the scenario's targets, clear of every danger structure at depth+margin."""
     tech = LIB.get(technique)
     spacing = spacing or tech.spacing_mm.nominal
@@ -57,13 +64,23 @@ def plan(scn, technique, depth, angle, volume, spacing=None, partings=None, alon
     for p in polys:
         inside |= points_in_polygon(xy, p)
     xy = xy[inside]
+    # A reference is what a competent injector does: every point inside the target (by INSET_MM) and well clear of
+    # every danger margin (CLEARANCE_MM all round), so that a hand's usual scatter never turns a right point wrong.
+    ring = np.stack([np.cos(np.arange(8) * np.pi / 4), np.sin(np.arange(8) * np.pi / 4)], axis=1)
     safe = np.ones(len(xy), dtype=bool)
-    structures = list(scn.atlas.structures) + [spot_structure(s, i) for i, s in enumerate(scn.spec.no_go)]
+    for off in INSET_MM * ring:
+        moved = xy + off
+        within = np.zeros(len(xy), dtype=bool)
+        for p in polys:
+            within |= points_in_polygon(moved, p)
+        safe &= within
+    structures = list(scn.structures)
     for s in structures:
-        hit, dist, _ = s.hits(xy, np.full(len(xy), depth + margin_depth))
-        safe &= ~hit
+        for off in np.vstack([[0.0, 0.0], CLEARANCE_MM * ring]):
+            hit, dist, _ = s.hits(xy + off, np.full(len(xy), depth + margin_depth))
+            safe &= ~hit
         if s.kind == "spot":
-            safe &= ~(dist <= float(s.margin_a[0]) + 1.0)
+            safe &= ~(dist <= float(s.margin_a[0]) + CLEARANCE_MM)
     if device == "gun":
         region = scn.atlas.region_index(xy)
         tags = [set(scn.atlas.regions[r].tags) if r >= 0 else set() for r in region]
@@ -134,7 +151,7 @@ devices: [hand, gun]
 mode: {mode}
 count: {{min: {cmin}, max: {cmax}}}
 {time}pass_mark: 80
-weights: {{coverage: 5, depth: 5}}  # the objective: even cover at the right depth
+weights: {{coverage: 4}}  # the objective: even cover at the right depth (depth is significant for every technique)
 """, lambda s: plan(s, FACE_SN, 0.5, 45, 0.01, spacing=5.0),
     [("too-deep", "depth", lambda r, s: with_(r, depth_mm=3.0)),
      ("too-sparse", "coverage", lambda r, s: sparse(r, 12))])
@@ -158,20 +175,20 @@ devices: [hand]
 mode: practice
 count: {{min: {cmin}, max: {cmax}}}
 pass_mark: 80
-weights: {{danger: 8}}
 """, lambda s: plan(s, FACE_SN, 0.5, 45, 0.01, spacing=4.0),
     [("danger-supratrochlear", "danger", lambda r, s: plus(r, {"x_mm": 17.0, "y_mm": 22.0, "depth_mm": 4.5}))])
 
 exercise("face", "periorbital-micro-papules", """\
 # Crow's feet and lower lid with micro papules, by hand only (seed 000: no mesoinjector around the eyes).
-# Inside the orbital rim no deeper than 1 mm, and nothing within 2 mm of the lid margin (anatomy.md B).
+# Inside the orbital rim micro papules stay above the septum (about 2.5 mm), and nothing goes within 2 mm of the
+# lid margin (anatomy.md B); seed 004 places micro papules 1.5 mm deep, on the eyelids too.
 id: periorbital-micro-papules
 title: Crow's feet and lower lid - micro papules
 objective: >-
-  Place micro papules on the thin periorbital skin by hand: 1 mm deep inside the orbital rim, never near the lid
-  margin, small volumes.
+  Place micro papules on the thin periorbital skin by hand: 1.5 mm deep, above the orbital septum, never near
+  the lid margin, small volumes.
 instructions: >-
-  Micro papules 1 mm deep, needle almost flat (10 degrees), bevel up, 0.003 ml, points 6-7 mm apart over the
+  Micro papules 1.5 mm deep, needle almost flat (10 degrees), bevel up, 0.003 ml, points 6-7 mm apart over the
   crow's feet and the lower lids. Keep 2 mm from the lid margin. By hand only.
 map: face
 variant: female
@@ -185,8 +202,8 @@ mode: {mode}
 count: {{min: {cmin}, max: {cmax}}}
 {time}pass_mark: 80
 coverage: {{ok: 0.8, warn: 0.65}}
-weights: {{device: 8}}  # by hand only around the eyes
-""", lambda s: plan(s, "micro-papule", 1.0, 10, 0.003, spacing=6.5, margin_depth=0.05),
+significant: [device]  # by hand only around the eyes
+""", lambda s: plan(s, "micro-papule", 1.5, 12, 0.0035, spacing=6.5),
     [("too-deep-inside-the-rim", "danger", lambda r, s: with_(r, depth_mm=3.0)),
      ("mesoinjector-near-the-eye", "device", lambda r, s: with_(r, device="gun"))])
 
@@ -230,7 +247,7 @@ devices: [hand, gun]
 mode: practice
 count: {{min: {cmin}, max: {cmax}}}
 pass_mark: 80
-weights: {{spacing: 8, volume: 3}}  # the objective: spacing and papule size
+significant: [spacing]  # the objective: spacing and papule size (volume is significant for papules)
 """, lambda s: plan(s, "medium-papule", 2.5, 45, 0.01, spacing=10.0),
     [("double-punctures", "spacing", lambda r, s: doubled(r))])
 
@@ -253,7 +270,7 @@ mode: practice
 count: {{min: {cmin}, max: {cmax}}}
 pass_mark: 80
 coverage: {{ok: 0.8, warn: 0.6}}
-weights: {{device: 8, danger: 8}}
+significant: [device]
 """, lambda s: plan(s, "medium-papule", 2.5, 45, 0.01, spacing=8.5),
     [("mesoinjector", "device", lambda r, s: with_(r, device="gun")),
      ("too-deep-facial-artery", "danger", lambda r, s: with_(r, depth_mm=12.0))])
@@ -276,7 +293,6 @@ devices: [hand, gun]
 mode: practice
 count: {{min: {cmin}, max: {cmax}}}
 pass_mark: 80
-weights: {{danger: 8}}
 """, lambda s: plan(s, FACE_SN, 0.5, 45, 0.01, spacing=4.0),
     [("too-deep-labial-arteries", "danger", lambda r, s: with_(r, depth_mm=6.0))])
 
@@ -298,7 +314,7 @@ devices: [hand, gun]
 mode: practice
 count: {{min: {cmin}, max: {cmax}}}
 pass_mark: 80
-weights: {{coverage: 6}}
+weights: {{coverage: 4}}
 """, lambda s: plan(s, FACE_SN, 0.5, 45, 0.01, spacing=7.0, device="gun"),
     [("too-sparse", "coverage", lambda r, s: sparse(r, 6))])
 
@@ -310,8 +326,9 @@ objective: >-
   Reduce a double chin with infiltration into the thick submental fat, and recognise that the same 10 mm
   injection elsewhere (the chin, the jawline) goes below the fat.
 instructions: >-
-  Infiltration 10.5 mm deep, perpendicular, 0.1 ml a point, 15 mm apart, under the chin only. This patient's
-  submental fat is 14 mm thick; the chin's is 5 mm.
+  Infiltration 10.5 mm deep, perpendicular, 0.1 ml a point, 12 mm apart, under the chin only, and never within
+  15 mm below the jaw's lower border (the marginal mandibular nerve). This patient's submental fat is 14 mm thick;
+  the chin's is 5 mm.
 map: face
 techniques: [infiltration]
 targets:
@@ -321,7 +338,7 @@ devices: [hand]
 mode: practice
 count: {{min: {cmin}, max: {cmax}}}
 pass_mark: 80
-coverage: {{ok: 0.75, warn: 0.6}}
+coverage: {{ok: 0.4, warn: 0.3}}  # the band below the jaw (the marginal mandibular nerve) stays untreated
 patient:
   name: Mr D.
   age_years: 48
@@ -330,7 +347,7 @@ patient:
   history: [no chronic disease]
   skin_overrides:
     submental: {{epidermis_mm: 0.21, dermis_mm: 1.96, fat_mm: 14}}
-""", lambda s: plan(s, "infiltration", 10.5, 90, 0.1, spacing=15.0, hex_grid=True, margin_depth=0.0),
+""", lambda s: plan(s, "infiltration", 10.5, 90, 0.1, spacing=12.0, hex_grid=True, margin_depth=0.0),
     [("thin-fat-of-the-chin", "layer", lambda r, s: [{**x, "y_mm": x["y_mm"] + 20} for x in r])])
 
 exercise("face", "choose-the-technique", """\
@@ -356,7 +373,6 @@ indication:
   techniques: [median-nappage]
   explanation: Pigmentation is treated with median nappage, 1.5 mm into the dermis (seed 004).
   source: seed 004
-weights: {{technique: 12}}  # the objective: the right technique
 """, lambda s: plan(s, "median-nappage", 1.5, 45, 0.02, spacing=7.0),
     [("superficial-instead", "technique", lambda r, s: with_(r, technique=FACE_SN, depth_mm=0.5, volume_ml=0.01))])
 
@@ -496,7 +512,7 @@ devices: [hand, gun]
 mode: {{mode}}
 count: {{{{min: {{cmin}}, max: {{cmax}}}}}}
 {{time}}pass_mark: 80
-weights: {{{{depth: 6, coverage: 6}}}}  # the objective: the follicle depth, evenly over the area
+weights: {{{{coverage: 4}}}}  # the objective: the follicle depth, evenly over the area
 """
 
 
@@ -516,7 +532,7 @@ scalp("scalp-diffuse-thinning", "Diffuse thinning - the whole scalp",
       ["frontal", "midscalp", "crown", "temporal", "parietal", "occipital"])
 scalp("scalp-temples", "Focal thinning at the temples", "Focal thinning: both temporal areas (seed 003).",
       "Treat receding temples: both temporal areas, evenly, above the superficial temporal vessels.",
-      ["temporal"], xs=[-75, -67.5, -60, -52.5, -45, 45, 52.5, 60, 67.5, 75])
+      ["temporal"], xs=[-77, -62, -47, 47, 62, 77])
 scalp("scalp-crown", "Focal thinning at the crown", "Focal thinning: the crown (seed 003).",
       "Treat thinning at the crown (vertex) evenly.", ["crown"], xs=[-30, -15, 0, 15, 30])
 scalp("scalp-occipital", "The back of the head", "Focal thinning: the occipital area (seed 003).",

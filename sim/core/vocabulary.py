@@ -52,3 +52,6 @@ AttemptRule = Literal["count", "coverage", "total_volume", "time", "screening"]
 INJECTION_RULES: tuple[str, ...] = get_args(InjectionRule)
 ATTEMPT_RULES: tuple[str, ...] = get_args(AttemptRule)
 RULES: tuple[str, ...] = INJECTION_RULES + ATTEMPT_RULES
+SCORE_PARTS: tuple[str, ...] = ("injections",) + ATTEMPT_RULES
+"""What the score weighs: the injections as a whole (each as good as its worst significant criterion) and each
+attempt criterion."""

@@ -21,7 +21,7 @@ from sim.core.files.model import FileModel, suggest, validate
 from sim.paths import builtin_scenarios_dir, scenarios_dir
 from sim.core.exercise.techniques import Device, Library, ProductForm, load_library
 from sim.core.files.yamlio import Document, load_yaml_file
-from sim.core.vocabulary import ANSWER_PATTERN, RULES, Decision, MapId, Mode, Severity, Sex, Slug
+from sim.core.vocabulary import ANSWER_PATTERN, RULES, SCORE_PARTS, InjectionRule, Decision, MapId, Mode, Severity, Sex, Slug
 
 Coordinate = Annotated[float, Field(ge=-500, le=500)]
 """A coordinate in the map's frame [mm]; the maps lie well within +-500 mm (contract.md)."""
@@ -196,8 +196,15 @@ class Scenario(FileModel):
     count: CountRange | None = None
     time_limit_s: float | None = Field(default=None, gt=0, le=24 * 3600)
     pass_mark: float = Field(ge=0, le=100)
+    """The score at or above which an attempt passes (with the other conditions), set by standard setting:
+    `mesosim calibrate` proposes it."""
+    competence_threshold: float | None = Field(default=None, ge=0, le=1)
+    """The share of injections that must be done right (default: competence.threshold of scoring.yaml)."""
+    significant: list[InjectionRule] = []
+    """Per-injection criteria that must be right in this exercise, beside those its techniques name."""
     weights: dict[str, Annotated[float, Field(ge=0, le=100)]] = {}
-    """Criterion weights that replace the defaults of assets/scoring.yaml."""
+    """Weights of the score's parts (injections and the attempt criteria) that replace the defaults of
+    assets/scoring.yaml."""
     coverage: CoverageSpec | None = None
     total_volume_ml: VolumeRange | None = None
     patient: Patient | None = None
@@ -342,9 +349,11 @@ def check_references(doc: Document, scn: Scenario, library: Library) -> list[Pro
             if not (Path(doc.file).parent / rel).is_file():
                 problems.append(doc.problem(where, f'no such injection log "{rel}" beside the scenario file'))
     for key in scn.weights:
-        if key not in rule_ids:
-            problems.append(doc.problem(("weights", key), f'unknown criterion "{key}"' + suggest(key, rule_ids)
-                                        + f'; criteria: {", ".join(rule_ids)}', key=True))
+        if key not in SCORE_PARTS:
+            hint = (f"; {key} is a per-injection criterion: name it under significant: to make it count"
+                    if key in rule_ids else suggest(key, SCORE_PARTS))
+            problems.append(doc.problem(("weights", key), f'unknown part of the score "{key}"' + hint
+                                        + f'; parts: {", ".join(SCORE_PARTS)}', key=True))
     if scn.patient is not None:
         region_ids = atlas.region_ids()
         for key in scn.patient.skin_overrides:

@@ -15,7 +15,7 @@ from sim.errors import InputError, Problem
 from sim.core.files.model import FileModel, suggest, validate
 from sim.paths import assets_dir
 from sim.core.files.yamlio import load_yaml_file
-from sim.core.vocabulary import SLUG_PATTERN, Bevel, Device, Layer, MapId, ProductForm
+from sim.core.vocabulary import SLUG_PATTERN, InjectionRule, Bevel, Device, Layer, MapId, ProductForm
 
 Bound = float | None
 
@@ -101,6 +101,9 @@ class Technique(FileModel):
     indications: list[str] = []
     papule: bool = False
     """A papule technique: its volume gives a visible bleb whose size the feedback reports."""
+    significant: list[InjectionRule] = []
+    """Per-injection criteria this technique depends on, beside the ones every technique does (scoring.yaml
+    competence.significant): e.g. the volume of a papule, the angle of an almost parallel needle."""
     depth_mm: Band
     angle_deg: Band
     spacing_mm: Band

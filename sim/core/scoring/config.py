@@ -13,7 +13,7 @@ from sim.errors import InputError
 from sim.core.files.model import FileModel, validate
 from sim.paths import assets_dir
 from sim.core.files.yamlio import load_yaml_file
-from sim.core.vocabulary import ATTEMPT_RULES, INJECTION_RULES, RULES, VERDICTS, FindingVerdict, Verdict
+from sim.core.vocabulary import SCORE_PARTS, InjectionRule, ATTEMPT_RULES, INJECTION_RULES, RULES, VERDICTS, FindingVerdict, Verdict
 
 
 
@@ -67,7 +67,17 @@ class BlebCfg(FileModel):
     source: str
 
 
+class Competence(FileModel):
+    significant: list[InjectionRule] = Field(min_length=1)
+    """Per-injection criteria every technique must meet for an injection to be done right."""
+    threshold: float = Field(ge=0, le=1)
+    """Default share of an attempt's injections that must be done right."""
+    throughout: float = Field(gt=0, le=1)
+    """A criterion failed on at least this share of the injections fails the attempt."""
+
+
 class ScoringConfig(FileModel):
+    competence: Competence
     verdict_credit: Credits
     severity_verdict: SeverityVerdicts
     weights: dict[str, float]
@@ -87,10 +97,11 @@ class ScoringConfig(FileModel):
         wrong = [r for r in self.blocking if r not in ATTEMPT_RULES]
         if wrong:
             raise ValueError(f"blocking names criteria that are not attempt criteria: {wrong}")
-        missing = [r for r in RULES if r not in self.weights]
-        unknown = [r for r in self.weights if r not in RULES]
+        missing = [r for r in SCORE_PARTS if r not in self.weights]
+        unknown = [r for r in self.weights if r not in SCORE_PARTS]
         if missing or unknown:
-            raise ValueError(f"weights must name every criterion exactly: missing {missing}, unknown {unknown}")
+            raise ValueError(f"weights must name every part of the score exactly (injections and the attempt "
+                             f"criteria): missing {missing}, unknown {unknown}")
         return self
 
 

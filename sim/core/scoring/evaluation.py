@@ -23,7 +23,7 @@ from sim.core.scoring.findings import CRITICAL, FAIL, OK, Finding, RuleResult, S
 from sim.core.scoring.injection_rules import pointwise_rules, rule_spacing
 from sim.core.scoring.injections import Injections
 from sim.core.scoring.neighbours import extend_nearest, nearest_same_technique
-from sim.core.scoring.table import TechniqueTable, allowed_by, spacing_cap
+from sim.core.scoring.table import UNITS, TechniqueTable, allowed_by, band_credit, spacing_cap, technique_table
 from sim.core.vocabulary import ATTEMPT_RULES, INJECTION_RULES, VERDICTS
 
 POINTWISE = tuple(r for r in INJECTION_RULES if r != "spacing")
@@ -108,49 +108,131 @@ class Evaluation:
         return out
 
     def weights(self) -> dict[str, float]:
+        """Weight of each part of the score (injections, attempt criteria): scoring.yaml, then the scenario's."""
         w = dict(self.config.scoring.weights)
         w.update(self.scenario.spec.weights)
         return w
 
+    @functools.cached_property
+    def significant(self) -> np.ndarray:
+        """(injections, rules) booleans over INJECTION_RULES: does this criterion count for this injection being
+        done right (scoring.yaml competence.significant, its technique's and the scenario's own)?"""
+        common = set(self.config.scoring.competence.significant) | set(self.scenario.spec.significant)
+        ids = self.injections.technique_ids
+        per_technique = np.asarray([[r in common or r in self.library.get(t).significant for r in INJECTION_RULES]
+                                    for t in ids], dtype=bool).reshape(len(ids), len(INJECTION_RULES))
+        return per_technique[self.injections.technique]
+
+    @functools.cached_property
+    def credit(self) -> np.ndarray:
+        """Per injection, 0-1: the credit of its worst significant criterion. A criterion with a band earns 1 in
+        its ok band, falling linearly to 0.5 at the edge of the warn band and to 0 as far again beyond it (how far
+        off counts); its verdict caps it (a fail earns at most 0.5). Others earn their verdict's credit."""
+        n = len(self.injections)
+        out = np.ones(n)
+        if not n:
+            return out
+        c = self.config.scoring.verdict_credit
+        by_verdict = np.asarray([c.ok, c.warn, c.fail, c.critical])
+        cap = np.asarray([1.0, 1.0, 0.5, 0.0])  # by verdict: a fail earns at most half
+        table = technique_table(self.library, self.injections.technique_ids)
+        values = {"depth": self.injections.depth_mm, "angle": self.injections.angle_deg,
+                  "volume": self.injections.volume_ml, "spacing": self.nearest_mm}
+        significant = self.significant
+        for k, rule in enumerate(INJECTION_RULES):
+            mask = significant[:, k]
+            if not mask.any():
+                continue
+            verdict = np.asarray(self.rules[rule].verdict)
+            if rule in values and values[rule] is not None:
+                graded = np.minimum(band_credit(values[rule], table.bands[f"{rule}_{UNITS[rule]}"],
+                                                self.injections.technique), cap[verdict])
+            else:
+                graded = by_verdict[verdict]
+            out = np.where(mask, np.minimum(out, graded), out)
+        return out
+
+    @functools.cached_property
+    def done_right(self) -> np.ndarray:
+        """Per injection: none of its significant criteria failed (a warning is still right)."""
+        n = len(self.injections)
+        if not n:
+            return np.ones(0, dtype=bool)
+        failed = np.stack([np.asarray(self.rules[r].verdict) >= FAIL for r in INJECTION_RULES], axis=1)
+        return ~np.any(failed & self.significant, axis=1)
+
+    def share_right(self) -> float:
+        """The share of the injections done right; 1 when there are none (nothing was done wrong)."""
+        return float(self.done_right.mean()) if len(self.done_right) else 1.0
+
+    def competence_threshold(self) -> float:
+        own = self.scenario.spec.competence_threshold
+        return self.config.scoring.competence.threshold if own is None else own
+
+    def failed_throughout(self) -> list[str]:
+        """Per-injection criteria failed on at least competence.throughout of the injections: a systematic error
+        fails the attempt, whatever else went right."""
+        n = len(self.injections)
+        if not n:
+            return []
+        limit = self.config.scoring.competence.throughout
+        out = []
+        for rule in INJECTION_RULES:
+            counts = (self.counts[rule] if self.counts is not None
+                      else np.bincount(self.rules[rule].verdict, minlength=4).tolist())
+            if (counts[FAIL] + counts[CRITICAL]) / n >= limit:
+                out.append(rule)
+        return out
+
     def criteria(self) -> list[dict]:
-        """Each applicable criterion: its weight, its score 0-1 and its verdict counts."""
-        return [{"rule": rule, "weight": w, "score": score, "counts": dict(zip(VERDICTS, counts))}
-                for rule, w, score, counts in self._scored()]
-
-    def score(self) -> float:
-        total = weight = 0.0
-        for _rule, w, score, _counts in self._scored():
-            total += w * score
-            weight += w
-        return round(100.0 * total / weight, 1) if weight > 0 else 0.0
-
-    def _scored(self):
-        """(rule, weight, score 0-1, verdict counts) of each applicable criterion."""
+        """The parts of the score (injections, then each applicable attempt criterion) with their weight, score
+        0-1 and verdict counts; then each per-injection criterion with the share of credit its verdicts earn and
+        whether it is significant here (weight 0: it counts through the injections)."""
         credit = self.config.scoring.verdict_credit
         credits = (credit.ok, credit.warn, credit.fail, credit.critical)
         weights = self.weights()
         n = len(self.injections)
+        out = []
         if n:
-            for rule in INJECTION_RULES:
-                counts = (self.counts[rule] if self.counts is not None
-                          else np.bincount(self.rules[rule].verdict, minlength=4).tolist())
-                yield rule, weights[rule], sum(c * k for c, k in zip(counts, credits)) / n, counts
+            counts = np.bincount(self.verdict, minlength=4).tolist()
+            out.append({"rule": "injections", "weight": weights["injections"], "score": float(self.credit.mean()),
+                        "counts": dict(zip(VERDICTS, counts))})
         for rule in ATTEMPT_RULES:
             if rule in self.attempt_verdicts:
                 v = self.attempt_verdicts[rule]
-                yield rule, weights[rule], float(credits[v]), [int(i == v) for i in range(4)]
+                out.append({"rule": rule, "weight": weights[rule], "score": float(credits[v]),
+                            "counts": dict(zip(VERDICTS, [int(i == v) for i in range(4)]))})
+        if n:
+            significant = self.significant.any(axis=0)
+            for k, rule in enumerate(INJECTION_RULES):
+                counts = (self.counts[rule] if self.counts is not None
+                          else np.bincount(self.rules[rule].verdict, minlength=4).tolist())
+                out.append({"rule": rule, "weight": 0.0, "significant": bool(significant[k]),
+                            "score": sum(c * s for c, s in zip(counts, credits)) / n,
+                            "counts": dict(zip(VERDICTS, counts))})
+        return out
+
+    def score(self) -> float:
+        total = weight = 0.0
+        for c in self.criteria():
+            total += c["weight"] * c["score"]
+            weight += c["weight"]
+        return round(100.0 * total / weight, 1) if weight > 0 else 0.0
 
     def critical_count(self) -> int:
         n = int(np.sum(self.rules["danger"].verdict == CRITICAL)) if self.rules else 0
         return n + sum(1 for f in self.attempt_findings if f.verdict == "critical")
 
     def blocking_failures(self) -> list[str]:
-        """Attempt criteria that failed and, by scoring.yaml `blocking`, stop the attempt from passing."""
-        return [r for r in self.config.scoring.blocking if self.attempt_verdicts.get(r, OK) >= FAIL]
+        """Criteria whose failure stops the attempt from passing, whatever its score: the attempt criteria of
+        scoring.yaml `blocking` that failed, and per-injection criteria failed throughout."""
+        blocked = [r for r in self.config.scoring.blocking if self.attempt_verdicts.get(r, OK) >= FAIL]
+        return blocked + self.failed_throughout()
 
     def passed(self) -> bool:
-        return (self.score() >= self.scenario.spec.pass_mark and self.critical_count() == 0
-                and not self.blocking_failures())
+        return (self.critical_count() == 0 and not self.blocking_failures()
+                and self.share_right() >= self.competence_threshold() - 1e-9
+                and self.score() >= self.scenario.spec.pass_mark)
 
     def extended(self, new: Injections) -> "Evaluation":
         """This evaluation with `new` injections added after the others, computed for the new ones only (plus

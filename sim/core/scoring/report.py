@@ -56,6 +56,8 @@ def build_report(ev: Evaluation) -> dict:
         "score": ev.score(),
         "pass_mark": scn.spec.pass_mark,
         "passed": ev.passed(),
+        "done_right": _round(ev.share_right()),
+        "competence_threshold": ev.competence_threshold(),
         "critical_findings": ev.critical_count(),
         "blocking_failures": ev.blocking_failures(),
         "summary": {
@@ -88,6 +90,9 @@ def to_text(report: dict) -> str:
     status = "PASSED" if report["passed"] else "NOT PASSED"
     lines.append(f"{report['title']} ({report['scenario']}, {report['map']}, {report['mode']})")
     lines.append(f"Score {report['score']:.1f} / 100, pass mark {report['pass_mark']:g}: {status}")
+    if "done_right" in report:
+        lines.append(f"{100 * report['done_right']:.0f} % of the injections done right; "
+                     f"{100 * report['competence_threshold']:.0f} % needed")
     s = report["summary"]
     v = s["verdicts"]
     parts = [f"{s['injections']} injections", f"{v['ok']} ok, {v['warn']} warn, {v['fail']} fail, "
@@ -102,10 +107,14 @@ def to_text(report: dict) -> str:
     if report.get("blocking_failures"):
         lines.append(f"Not met: {', '.join(report['blocking_failures'])}: the attempt does not pass, whatever its "
                      "score.")
+    if "done_right" in report and report["done_right"] < report["competence_threshold"]:
+        lines.append("Too few injections done right: the attempt does not pass, whatever its score.")
     lines.append("")
     lines.append("Criteria:")
     for c in report["criteria"]:
-        lines.append(f"  {c['rule']:<13} {100 * c['score']:5.1f} %  (weight {c['weight']:g})")
+        how = (f"weight {c['weight']:g}" if c["weight"] else
+               "significant" if c.get("significant") else "advice only")
+        lines.append(f"  {c['rule']:<13} {100 * c['score']:5.1f} %  ({how})")
     rank = {name: i for i, name in enumerate(VERDICTS)}
     if report["attempt_findings"]:
         lines.append("")

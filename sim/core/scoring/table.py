@@ -59,6 +59,28 @@ def technique_table(library: Library, ids: tuple[str, ...]) -> TechniqueTable:
     )
 
 
+UNITS = {"depth": "mm", "angle": "deg", "volume": "ml", "spacing": "mm"}
+"""The unit in the band's name of each per-injection criterion that has a band (depth -> depth_mm)."""
+
+
+def band_credit(values: np.ndarray, table: np.ndarray, technique: np.ndarray) -> np.ndarray:
+    """Credit 0-1 of each value against its technique's band (`table` (T, 4) ok_lo, ok_hi, warn_lo, warn_hi): 1
+    inside ok, 0.5 at the edge of warn, 0 as far again beyond it, linear between (how far off counts). NaN
+    (nothing to measure, e.g. no neighbour) earns 1."""
+    col = [np.ascontiguousarray(table[:, c])[technique] for c in range(4)]
+    below = np.maximum(col[0] - values, 0.0)
+    above = np.maximum(values - col[1], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w_lo = col[0] - col[2]
+        w_hi = col[3] - col[1]
+        d = np.where(below > 0, below, above)
+        w = np.where(below > 0, w_lo, w_hi)
+        # an open warn band (infinite width) never falls; an empty one (no warn margin) falls at once
+        frac = np.where(d <= 0, 0.0, np.where(np.isinf(w), 0.0, np.where(w > 0, d / w, np.inf)))
+        out = np.clip(1.0 - 0.5 * frac, 0.0, 1.0)
+    return np.where(np.isnan(values), 1.0, out)
+
+
 def band_verdict(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """OK inside [ok_lo, ok_hi], WARN inside [warn_lo, warn_hi], else FAIL (NaN too); `bounds` is (N, 4)."""
     return _verdict3((values >= bounds[:, 0]) & (values <= bounds[:, 1]),

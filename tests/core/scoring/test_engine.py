@@ -106,7 +106,7 @@ def test_layer_is_anatomical_the_same_depth_differs_by_region(free, library, con
     assert atlas.region_index(cheek_pt[None])[0] == atlas.region_ids().index("cheek-left")
     lid_pt = (32.0, 9.0)
     assert atlas.region_index(np.array([lid_pt]))[0] == atlas.region_ids().index("upper-eyelid-left")
-    ev = run(free, inj(library, (*cheek_pt, 1.5, 10, 0.003, MP), (*lid_pt, 1.5, 10, 0.003, MP)), library, config)
+    ev = run(free, inj(library, (*cheek_pt, 1.5, 45, 0.02, MN), (*lid_pt, 1.5, 45, 0.02, MN)), library, config)
     assert ev.rules["layer"].verdict.tolist() == [0, 2]
     (f,) = [f for f in ev.findings(1) if f.rule == "layer"]
     assert "upper eyelid" in f.message and f.expected == "dermis"
@@ -314,16 +314,48 @@ def test_screening(tmp_path, library, config):
 # ------------------------------------------------------------------ score
 
 
-def test_score_is_the_weighted_mean_of_criteria(free, library, config):
-    # Two injections: one perfect, one with bevel down (warn). Free practice: per-injection criteria only.
-    ev = run(free, inj(library, (0, 40, 0.5, 45, 0.01, SN), (0, 48, 0.5, 45, 0.01, SN, {"bevel": "down"})),
-             library, config)
-    w = config.scoring.weights
-    total = sum(w[r] for r in ("technique", "target", "depth", "layer", "angle", "spacing", "volume", "bevel",
-                               "product", "device", "danger"))
-    expected = 100 * (total - w["bevel"] * 0.25) / total  # bevel criterion scores (1 + 0.5) / 2
-    assert ev.score() == round(expected, 1)
+def test_the_score_is_how_right_each_injection_was(free, library, config):
+    # Free practice: the score is the injections' mean credit. Bevel is not significant: a bevel-down point
+    # keeps full credit (with its finding). A depth in the warn band halfway to its edge earns 0.75:
+    # superficial nappage ok 0.3-1.0 mm, warn to 1.5 mm, so 1.25 mm is 0.25 beyond ok over a 0.5 margin.
+    ev = run(free, inj(library, (0, 40, 0.5, 45, 0.01, SN), (0, 48, 0.5, 45, 0.01, SN, {"bevel": "down"}),
+                       (0, 56, 1.25, 45, 0.01, SN)), library, config)
+    assert ev.credit.tolist() == pytest.approx([1.0, 1.0, 0.75])
+    assert ev.done_right.tolist() == [True, True, True]
+    assert ev.score() == round(100 * 2.75 / 3, 1)
     assert ev.passed()
+    assert ("bevel", "warn") in rules_of(ev, 1)
+
+
+def test_how_far_off_counts_and_a_fail_is_not_done_right(free, library, config):
+    # 1.75 mm: 0.75 beyond ok over a 0.5 margin: credit 1 - 0.5 * 1.5 = 0.25; 2.0 mm and deeper: 0.
+    ev = run(free, inj(library, (0, 40, 1.75, 45, 0.01, SN), (0, 48, 2.0, 45, 0.01, SN),
+                       (0, 56, 3.0, 45, 0.01, SN)), library, config)
+    assert ev.credit.tolist() == pytest.approx([0.25, 0.0, 0.0])
+    assert not ev.done_right.any() and ev.share_right() == 0.0
+    assert not ev.passed()
+
+
+def test_a_criterion_failed_throughout_fails_the_attempt(free, library, config):
+    # bevel down at every point: not significant for one point, but a systematic error
+    rows = [(0, 30 + 4 * i, 0.5, 45, 0.01, SN, {"bevel": "down"}) for i in range(6)]
+    cfg = config.scoring.model_copy(update={"verdicts": config.scoring.verdicts.model_copy(
+        update={"bevel_wrong": "fail"})})
+    from sim.core.scoring.config import Config
+
+    ev = run(free, inj(library, *rows), library, Config(cfg, config.messages, config.digest))
+    assert ev.score() == 100.0 and ev.share_right() == 1.0
+    assert ev.failed_throughout() == ["bevel"] and "bevel" in ev.blocking_failures() and not ev.passed()
+
+
+def test_too_few_injections_done_right_fail_the_attempt(free, library, config):
+    # 8 of 10 right (80 %) is under the default competence threshold (85 %), whatever the score
+    rows = ([(0, 30 + 4 * i, 0.5, 45, 0.01, SN) for i in range(8)]
+            + [(-20, 30 + 4 * i, 1.6, 45, 0.01, SN) for i in range(2)])
+    ev = run(free, inj(library, *rows), library, config)
+    assert ev.share_right() == 0.8 and config.scoring.competence.threshold == 0.85
+    assert ev.blocking_failures() == [] and ev.critical_count() == 0 and ev.score() >= 80
+    assert not ev.passed()
 
 
 def test_a_critical_finding_fails_whatever_the_score(free, library, config):
@@ -333,9 +365,29 @@ def test_a_critical_finding_fails_whatever_the_score(free, library, config):
 
 
 def test_scenario_weights_override(tmp_path, library, config):
-    scn = scenario(tmp_path, "weights: {bevel: 0}\n")
-    ev = run(scn, inj(library, (0, 45, 0.5, 45, 0.01, SN, {"bevel": "down"})), library, config)
-    assert ev.score() == 100.0
+    rows = [(0, 45, 0.5, 45, 0.01, SN)]
+    base = run(scenario(tmp_path, "targets: [{region: forehead}]\ncount: {min: 5, max: 10}\n"),
+               inj(library, *rows), library, config)
+    assert base.attempt_verdicts["count"] == 2  # too few
+    heavy = run(scenario(tmp_path, "targets: [{region: forehead}]\ncount: {min: 5, max: 10}\n"
+                                   "weights: {count: 20}\n"), inj(library, *rows), library, config)
+    assert heavy.score() < base.score()
+
+
+def test_a_per_injection_criterion_is_not_a_weight(tmp_path, library):
+    from sim.errors import InputError
+
+    with pytest.raises(InputError) as err:
+        scenario(tmp_path, "weights: {bevel: 0}\n")
+    (problem,) = err.value.problems
+    assert problem.path == "weights.bevel"
+    assert "bevel is a per-injection criterion: name it under significant: to make it count" in problem.message
+
+
+def test_a_scenario_makes_a_criterion_significant(tmp_path, library, config):
+    rows = [(0, 45, 0.5, 45, 0.01, SN, {"bevel": "down"})]
+    ev = run(scenario(tmp_path, "significant: [bevel]\n"), inj(library, *rows), library, config)
+    assert ev.credit.tolist() == [0.5]  # a warning's credit, now that bevel counts
 
 
 def test_report_is_deterministic_and_follows_the_contract(free, library, config):
