@@ -250,12 +250,11 @@ def cmd_score(args) -> int:
 def cmd_report(args) -> int:
     import os
 
-    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    import sim.exports.reports as reports
+    import sim.exports as reports
 
     if args.format == "pdf" and args.output in (None, "-"):
         return _report_problems([Problem("-o", 0, 0, "", "a PDF needs an output file: -o REPORT.pdf")])
-    items = reports.load(args.records)
+    items = reports.load_records(args.records)
     reports.write(items, args.format, args.output)
     if args.lrs:
         if args.format != "xapi":
@@ -277,7 +276,7 @@ def cmd_cohort(args) -> int:
         book.close()
     if not rows:
         print("the gradebook holds no attempt for this selection", file=sys.stderr)
-    import sim.exports.reports as reports
+    import sim.exports as reports
 
     if args.format == "csv":
         data: str | bytes = reports.cohort_csv(rows)

@@ -19,9 +19,6 @@ CONTRACTS = tomllib.loads(PYPROJECT.read_text())["tool"]["importlinter"]["contra
 # Contracts broken on this branch by imports that other work removes; strict, so that each turns into a failure
 # the day it is kept (then its entry goes).
 BROKEN = {
-    "exports-know-no-screen": "sim.exports.reports draws the map with pygame through sim.ui.mapview and "
-                              "sim.ui.style",
-    "layers": "sim.exports.reports imports sim.ui",
     "ui-acyclic": "sim.ui.screens imports sim.ui.app, which imports sim.ui.screens",
     "acyclic": "sim.ui.screens <-> sim.ui.app",
 }
@@ -49,7 +46,6 @@ def test_contract_is_kept(contract):
 PYGAME = re.compile(r"^\s*(import pygame|from pygame)", re.MULTILINE)
 
 
-@pytest.mark.xfail(strict=True, reason=BROKEN["exports-know-no-screen"])
 def test_only_the_user_interface_imports_pygame():
     importers = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "sim").rglob("*.py")
                        if PYGAME.search(p.read_text(encoding="utf-8")))
