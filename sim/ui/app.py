@@ -78,12 +78,10 @@ class App:
         self.frames = 0
         self.screen = None
         self.last_saved: Path | None = None
-        from sim.ui.screens import BriefingScreen, PickerScreen, ResumeScreen, WorkspaceScreen
+        from sim.ui.screens import ResumeScreen
 
         if options.view_record is not None:
-            from sim.ui.screens import RecordViewerScreen
-
-            self.switch(RecordViewerScreen(self, options.view_record, options.view_record_path))
+            self.open("viewer", options.view_record, options.view_record_path)
             return
         pending = []
         if not options.replay or options.resume:
@@ -103,21 +101,18 @@ class App:
 
     def _start(self) -> None:
         options = self.options
-        from sim.ui.screens import BriefingScreen, PickerScreen, WorkspaceScreen
-
         if options.scenario or options.replay:
             from sim.core.exercise.scenario import load_scenario
 
             scenario = load_scenario(options.scenario or options.picker_default, self.library)
             mode = options.mode or scenario.spec.mode
             if options.replay:  # straight to the workspace, as a trainee who has read the briefing
-                workspace = WorkspaceScreen(self, scenario, mode, options.screening)
-                self.switch(workspace)
+                workspace = self.open("workspace", scenario, mode, options.screening)
                 workspace.begin_replay(options.replay)
             else:
-                self.switch(BriefingScreen(self, scenario, mode))
+                self.open("briefing", scenario, mode)
         else:
-            self.switch(PickerScreen(self, options.picker_default))
+            self.open("picker", options.picker_default)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -129,6 +124,14 @@ class App:
         self.manager.clear_and_reset()
         self.screen = screen
         self.screen.layout(self.size)
+
+    def open(self, name: str, *args):
+        """Switch to a new screen of the kind `name` (a key of sim.ui.screens.SCREENS); returns it."""
+        from sim.ui.screens import SCREENS
+
+        screen = SCREENS[name](self, *args)
+        self.switch(screen)
+        return screen
 
     def quit(self, code: int = 0) -> None:
         self.running = False

@@ -1,0 +1,675 @@
+"""The workspace: the map, the needle panel, the cross-section and the findings; where injections are placed."""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass
+
+import numpy as np
+import pygame
+import pygame_gui
+from pygame_gui.elements import UIDropDownMenu
+
+from sim.core.records.attempt import Attempt
+from sim.core.scoring.injections import read_log
+from sim.core.exercise.scenario import LoadedScenario
+from sim.core.scoring.engine import VERDICTS, ScreeningAnswer, bleb_diameter_mm, spot_structure
+from sim.ui import crosssection, style
+from sim.ui.app import REPLAY_INJECT, REPLAY_SUBMIT, ui_settings
+from sim.ui.layers import Cached, MarkLayer
+from sim.ui.mapview import MapView
+from sim.ui.screens.base import Screen, _button, TOP_BAR, SIDE, PAD, _clock
+
+
+@dataclass
+class Needle:
+    technique: str
+    depth_mm: float
+    angle_deg: float
+    volume_ml: float
+    bevel: str = "up"
+    device: str = "hand"
+    control: str = "set"  # set: depth from the panel; hand: press and hold advances the needle
+
+    def from_technique(self, tech) -> None:
+        self.technique = tech.id
+        self.depth_mm = tech.depth_mm.nominal
+        self.angle_deg = tech.angle_deg.nominal
+        self.volume_ml = tech.volume_ml.nominal
+
+
+HELP = [
+    ("Click on the map", "place an injection (set mode)"),
+    ("Hold, then release", "hand mode: the needle advances while held; release deposits"),
+    ("Drag", "mesoinjector: fires at its rate while held"),
+    ("1-7", "choose the technique"),
+    ("Up / Down", "depth +/- 0.1 mm (Shift: 1 mm)"),
+    ("Left / Right", "angle -/+ 5 deg (Shift: 50)"),
+    ("[ / ]", "volume -/+ 0.001 ml (Shift: 0.01)"),
+    ("B", "bevel up / down"),
+    ("M", "set depth / hand mode"),
+    ("G", "by hand / mesoinjector (where the exercise allows it)"),
+    ("V", "danger structures on / off (practice)"),
+    ("R", "region outlines on / off"),
+    ("Wheel, right-drag", "zoom and pan; F fits the map"),
+    ("Ctrl+Z", "undo the last injection (practice)"),
+    ("Ctrl+Enter", "submit the attempt"),
+    ("F1 or ?", "this help; Esc closes it"),
+]
+
+
+class WorkspaceScreen(Screen):
+    def __init__(self, app, scenario: LoadedScenario, mode: str, screening: ScreeningAnswer | None = None,
+                 resume=None):
+        super().__init__(app)
+        self.scenario = scenario
+        self.mode = mode
+        self.exam = mode == "exam"
+        self.elapsed = 0.0
+        if resume is not None:  # an attempt cut short by a crash: go on where its journal ends
+            self.attempt = Attempt.resumed(scenario, app.library, app.config, mode, app.options.trainee, screening,
+                                           resume)
+            times = [r["t_s"] for r in resume.records if "t_s" in r]
+            self.elapsed = max(times) if times else 0.0
+        else:
+            self.attempt = Attempt(scenario, app.library, app.config, mode, app.options.trainee, screening)
+            self.attempt.open_journal()
+        self.techs = [app.library.get(t) for t in scenario.technique_ids if scenario.spec.map in app.library.get(t).maps]
+        if not self.techs:
+            self.techs = [app.library.get(t) for t in scenario.technique_ids]
+        # a technique made for this map first (scalp microinjection on the scalp), the library's order otherwise
+        self.techs.sort(key=lambda t: t.maps[0] != scenario.spec.map)
+        first = self.techs[0]
+        self.needle = Needle(first.id, first.depth_mm.nominal, first.angle_deg.nominal, first.volume_ml.nominal)
+        self.needle.device = "hand" if "hand" in scenario.spec.devices else "gun"
+        settings = ui_settings()["needle"]
+        self.hand_speed = float(settings["hand_speed_mm_per_s"])
+        self.steps = (float(settings["depth_step_mm"]), float(settings["angle_step_deg"]),
+                      float(settings["volume_step_ml"]))
+        self.shift_factor = float(ui_settings()["steps_shift_factor"])
+        self.view = MapView(scenario, pygame.Rect(0, TOP_BAR, 800, 600))
+        self.view.show_danger = False
+        self.marks = MarkLayer(self.view)
+        self._state: tuple[tuple[dict, ...], bytes] = ((), b"")
+        self._xy_of: tuple[dict, ...] = ()
+        self._xy = np.empty((0, 2))
+        self._top_pic, self._panel_pic, self._xs_pic = Cached(), Cached(), Cached()
+        self._findings_pic, self._tooltip_pic = Cached(), Cached()
+        self.cursor_mm: np.ndarray | None = None
+        self.pressing = False
+        self.press_depth = 0.0
+        self.gun_timer = 0.0
+        self.panning = False
+        self.help = False
+        self.toast = ("", 0.0)
+        self.replay_queue: list[dict] | None = None
+        self.replay_done = False
+        self.selected: int | None = None
+        self.spots = [spot_structure(s, i) for i, s in enumerate(scenario.spec.no_go)]
+        self.gun_rate = app.library.limits.gun.rate_per_min
+        self.refused_tags = set(app.library.limits.gun.refused_tags)
+        self._skin = scenario.atlas.skin_arrays(scenario.spec.patient.skin_overrides if scenario.spec.patient else {})
+
+    # ------------------------------------------------------------ layout and widgets
+
+    def layout(self, size) -> None:
+        w, h = size
+        m = self.app.manager
+        self.view.set_rect(pygame.Rect(0, TOP_BAR, w - SIDE, h - TOP_BAR))
+        sx = w - SIDE + PAD
+        self.side = pygame.Rect(w - SIDE, TOP_BAR, SIDE, h - TOP_BAR)
+        self.panel_rect = pygame.Rect(sx, TOP_BAR + PAD, SIDE - 2 * PAD, 262)
+        self.xs_rect = pygame.Rect(sx, self.panel_rect.bottom + PAD, SIDE - 2 * PAD, 230)
+        self.list_rect = pygame.Rect(sx, self.xs_rect.bottom + PAD, SIDE - 2 * PAD, h - self.xs_rect.bottom - 2 * PAD)
+        bw = 96
+        x = w - PAD - bw
+        self.b_submit = _button("Submit", (x, 8, bw, 36), m, "#primary", "Ctrl+Enter: finish and score")
+        x -= bw + 6
+        self.b_undo = None
+        if not self.exam:
+            self.b_undo = _button("Undo", (x, 8, bw, 36), m, None, "Ctrl+Z")
+            x -= bw + 6
+            self.b_danger = _button("Danger", (x, 8, bw, 36), m, "#toggle_on" if self.view.show_danger else None,
+                                    "V: show the danger structures")
+            x -= bw + 6
+        else:
+            self.b_danger = None
+        self.b_help = _button("Help", (x, 8, 70, 36), m, None, "F1")
+        options = [(f"{k + 1}  {t.name}", t.id) for k, t in enumerate(self.techs)]
+        current = next(o for o in options if o[1] == self.needle.technique)
+        p = self.panel_rect
+        self.tech_menu = UIDropDownMenu(options, current, pygame.Rect(p.left + 8, p.top + 30, p.width - 16, 32), m)
+        rows = [("depth", 74), ("angle", 108), ("volume", 142)]
+        self.step_buttons = {}
+        for key, y in rows:
+            self.step_buttons[(key, -1)] = _button("-", (p.right - 84, p.top + y, 36, 30), m)
+            self.step_buttons[(key, +1)] = _button("+", (p.right - 44, p.top + y, 36, 30), m)
+        third = (p.width - 24) // 3
+        self.b_bevel = _button(f"Bevel {self.needle.bevel}", (p.left + 8, p.top + 182, third, 32), m,
+                               None if self.needle.bevel == "up" else "#toggle_on", "B")
+        self.b_control = _button("Hand" if self.needle.control == "hand" else "Set depth",
+                                 (p.left + 12 + third, p.top + 182, third, 32), m,
+                                 "#toggle_on" if self.needle.control == "hand" else None, "M: set depth / hand")
+        gun_ok = "gun" in self.scenario.spec.devices
+        self.b_device = _button("Mesoinjector" if self.needle.device == "gun" else "By hand",
+                                (p.left + 16 + 2 * third, p.top + 182, third, 32), m,
+                                "#toggle_on" if self.needle.device == "gun" else None, "G")
+        if not gun_ok or "hand" not in self.scenario.spec.devices:
+            self.b_device.disable()
+
+    def relayout(self) -> None:
+        self.app.manager.clear_and_reset()
+        self.layout(self.app.size)
+
+    # ------------------------------------------------------------ needle settings
+
+    @property
+    def tech(self):
+        return self.app.library.get(self.needle.technique)
+
+    def choose_technique(self, tid: str) -> None:
+        if tid != self.needle.technique and tid in [t.id for t in self.techs]:
+            self.needle.from_technique(self.app.library.get(tid))
+            self.relayout()
+
+    def adjust(self, key: str, direction: int, big: bool = False) -> None:
+        f = self.shift_factor if big else 1.0
+        n = self.needle
+        if key == "depth":
+            n.depth_mm = round(float(np.clip(n.depth_mm + direction * self.steps[0] * f, 0.1, 20.0)), 2)
+        elif key == "angle":
+            n.angle_deg = float(np.clip(n.angle_deg + direction * self.steps[1] * f, 5, 90))
+        elif key == "volume":
+            n.volume_ml = round(float(np.clip(n.volume_ml + direction * self.steps[2] * f, 0.001, 0.5)), 4)
+
+    def toggle(self, what: str) -> None:
+        n = self.needle
+        if what == "bevel":
+            n.bevel = "down" if n.bevel == "up" else "up"
+        elif what == "control":
+            n.control = "hand" if n.control == "set" else "set"
+        elif what == "device":
+            devices = self.scenario.spec.devices
+            if "gun" in devices and "hand" in devices:
+                n.device = "gun" if n.device == "hand" else "hand"
+        elif what == "danger" and not self.exam:
+            self.view.show_danger = not self.view.show_danger
+        elif what == "regions":
+            self.view.show_regions = not self.view.show_regions
+        self.relayout()
+
+    # ------------------------------------------------------------ placing injections
+
+    def region_at(self, xy) -> int:
+        return int(self.scenario.atlas.region_index(np.asarray([xy]))[0])
+
+    def gun_refused(self, xy) -> bool:
+        r = self.region_at(xy)
+        return r >= 0 and bool(self.refused_tags & set(self.scenario.atlas.regions[r].tags))
+
+    def place(self, x_mm: float, y_mm: float, depth_mm: float | None = None, t_s: float | None = None) -> int | None:
+        """Place one injection with the needle's settings; returns its index, or None if refused."""
+        n = self.needle
+        if n.device == "gun" and self.gun_refused((x_mm, y_mm)):
+            self.say("The mesoinjector is not used around the eyes and the nasolabial folds: inject there by hand "
+                     "(seed 000).")
+            return None
+        i = self.attempt.add(x_mm, y_mm, n.depth_mm if depth_mm is None else depth_mm, n.angle_deg, n.volume_ml,
+                             n.technique, self.elapsed if t_s is None else t_s, n.bevel, n.device)
+        self.selected = i
+        return i
+
+    def say(self, message: str, seconds: float = 4.0) -> None:
+        self.toast = (message, seconds)
+
+    def submit(self) -> None:
+        self.pressing = False
+        self.app.open("summary", self.attempt)
+
+    def close(self) -> None:
+        """Leaving without a saved record keeps the journal on disk, so that the attempt can be resumed."""
+        if self.attempt.journal is not None:
+            self.attempt.journal.close(remove=False)
+            self.attempt.journal = None
+
+    def begin_replay(self, log_path: str) -> None:
+        inj = read_log(log_path, self.app.library.ids, self.scenario.technique_ids)
+        self.replay_queue = inj.records()[len(self.attempt):]  # after a resume: what the journal does not hold
+
+    def _post_next_replay(self) -> None:
+        if self.replay_queue:
+            pygame.event.post(pygame.event.Event(REPLAY_INJECT, record=self.replay_queue.pop(0)))
+        elif self.replay_queue is not None and not self.replay_done:
+            self.replay_done = True
+            pygame.event.post(pygame.event.Event(REPLAY_SUBMIT))
+
+    # ------------------------------------------------------------ events
+
+    def handle(self, event) -> None:
+        if event.type == REPLAY_INJECT:
+            rec = event.record
+            self.needle.technique = rec["technique"]
+            self.needle.depth_mm = rec["depth_mm"]
+            self.needle.angle_deg = rec["angle_deg"]
+            self.needle.volume_ml = rec["volume_ml"]
+            self.needle.bevel = rec.get("bevel", "up")
+            self.needle.device = rec.get("device", "hand")
+            self.attempt.add(rec["x_mm"], rec["y_mm"], rec["depth_mm"], rec["angle_deg"], rec["volume_ml"],
+                             rec["technique"], rec.get("t_s"), self.needle.bevel, self.needle.device)
+            self.selected = len(self.attempt) - 1
+            return
+        if event.type == REPLAY_SUBMIT:
+            self.submit()
+            return
+        if event.type == pygame_gui.UI_BUTTON_PRESSED:
+            self._button(event.ui_element)
+            return
+        if event.type == pygame_gui.UI_DROP_DOWN_MENU_CHANGED and event.ui_element is self.tech_menu:
+            self.choose_technique(event.selected_option_id)
+            return
+        if event.type == pygame.KEYDOWN:
+            self._key(event)
+            return
+        if self.help:
+            if event.type == pygame.MOUSEBUTTONDOWN:
+                self.help = False
+            return
+        if event.type == pygame.MOUSEMOTION:
+            self._motion(event)
+        elif event.type == pygame.MOUSEWHEEL:
+            pos = pygame.mouse.get_pos()
+            if self.view.rect.collidepoint(pos):
+                self.view.zoom_at(pos, 1.15 ** event.y)
+        elif event.type == pygame.MOUSEBUTTONDOWN:
+            if not self.view.rect.collidepoint(event.pos):
+                return
+            if event.button in (2, 3):
+                self.panning = True
+            elif event.button == 1:
+                self._press(event.pos)
+        elif event.type == pygame.MOUSEBUTTONUP:
+            if event.button in (2, 3):
+                self.panning = False
+            elif event.button == 1:
+                self._release(event.pos)
+
+    def _button(self, element) -> None:
+        if element is self.b_submit:
+            self.submit()
+        elif element is self.b_undo:
+            self.undo()
+        elif element is self.b_danger:
+            self.toggle("danger")
+        elif element is self.b_help:
+            self.help = not self.help
+        elif element is self.b_bevel:
+            self.toggle("bevel")
+        elif element is self.b_control:
+            self.toggle("control")
+        elif element is self.b_device:
+            self.toggle("device")
+        else:
+            for (key, direction), button in self.step_buttons.items():
+                if element is button:
+                    self.adjust(key, direction, bool(pygame.key.get_mods() & pygame.KMOD_SHIFT))
+
+    def undo(self) -> None:
+        if self.exam:
+            return
+        if self.attempt.undo():
+            self.selected = len(self.attempt) - 1 if len(self.attempt) else None
+            self.say("Last injection undone.", 2.0)
+
+    def _key(self, event) -> None:
+        k, mod = event.key, event.mod
+        shift = bool(mod & pygame.KMOD_SHIFT)
+        ctrl = bool(mod & pygame.KMOD_CTRL)
+        if k == pygame.K_F1 or event.unicode == "?":
+            self.help = not self.help
+        elif k == pygame.K_ESCAPE:
+            self.help = False
+        elif ctrl and k in (pygame.K_RETURN, pygame.K_KP_ENTER):
+            self.submit()
+        elif ctrl and k == pygame.K_z:
+            self.undo()
+        elif pygame.K_1 <= k <= pygame.K_9 and not ctrl:
+            idx = k - pygame.K_1
+            if idx < len(self.techs):
+                self.choose_technique(self.techs[idx].id)
+        elif k == pygame.K_UP:
+            self.adjust("depth", +1, shift)
+        elif k == pygame.K_DOWN:
+            self.adjust("depth", -1, shift)
+        elif k == pygame.K_RIGHT:
+            self.adjust("angle", +1, shift)
+        elif k == pygame.K_LEFT:
+            self.adjust("angle", -1, shift)
+        elif k == pygame.K_RIGHTBRACKET:
+            self.adjust("volume", +1, shift)
+        elif k == pygame.K_LEFTBRACKET:
+            self.adjust("volume", -1, shift)
+        elif k == pygame.K_b:
+            self.toggle("bevel")
+        elif k == pygame.K_m:
+            self.toggle("control")
+        elif k == pygame.K_g:
+            self.toggle("device")
+        elif k == pygame.K_v:
+            self.toggle("danger")
+        elif k == pygame.K_r:
+            self.toggle("regions")
+        elif k in (pygame.K_f, pygame.K_HOME):
+            self.view.fit()
+
+    def _motion(self, event) -> None:
+        if self.panning:
+            self.view.pan_px(*event.rel)
+        if self.view.rect.collidepoint(event.pos):
+            self.cursor_mm = self.view.to_mm(np.asarray(event.pos, dtype=float))
+        else:
+            self.cursor_mm = None
+
+    def _press(self, pos) -> None:
+        self.cursor_mm = self.view.to_mm(np.asarray(pos, dtype=float))
+        n = self.needle
+        if n.device == "gun":
+            self.pressing = True
+            self.gun_timer = 0.0
+            self._fire_gun()
+        elif n.control == "hand":
+            self.pressing = True
+            self.press_depth = 0.0
+        else:
+            self.place(*self.cursor_mm)
+
+    def _release(self, pos) -> None:
+        if not self.pressing:
+            return
+        self.pressing = False
+        if self.needle.device == "hand" and self.needle.control == "hand":
+            xy = self.view.to_mm(np.asarray(pos, dtype=float))
+            if self.press_depth > 0:
+                self.place(xy[0], xy[1], depth_mm=round(self.press_depth, 2))
+
+    def _fire_gun(self) -> None:
+        if self.cursor_mm is not None and self.view.rect.collidepoint(pygame.mouse.get_pos()) or self.cursor_mm is not None:
+            self.place(*self.cursor_mm)
+
+    def update(self, dt: float) -> None:
+        self.elapsed += dt
+        msg, left = self.toast
+        if left > 0:
+            self.toast = (msg, left - dt)
+        if self.pressing and self.needle.device == "hand" and self.needle.control == "hand":
+            self.press_depth = min(20.0, self.press_depth + self.hand_speed * dt)
+        if self.pressing and self.needle.device == "gun":
+            self.gun_timer += dt
+            period = 60.0 / self.gun_rate
+            while self.gun_timer >= period:
+                self.gun_timer -= period
+                self._fire_gun()
+        limit = self.scenario.spec.time_limit_s
+        if self.exam and limit and self.elapsed >= limit and self.replay_queue is None:
+            self.say("Time is up.")
+            self.submit()
+
+    def after_frame(self) -> None:
+        if self.replay_queue is not None:
+            self._post_next_replay()
+
+    # ------------------------------------------------------------ drawing
+    #
+    # A frame blits pictures kept from the frames before (sim.ui.layers): the map with its marks, the top bar, the
+    # needle panel, the cross-section, the findings and the tooltip are each drawn again only when what they show
+    # changes; the cursor and the selection ring are drawn every frame.
+
+    def draw(self, surf) -> None:
+        recs, looks = self._state = self._mark_state()
+        self.marks.draw(surf, recs, looks, self._paint_marks)
+        clip = surf.get_clip()
+        surf.set_clip(self.view.rect)
+        if self.selected is not None and self.selected < len(recs):
+            pygame.draw.circle(surf, style.ACCENT, self.view.to_px(self._positions()[self.selected]), 11, 2)
+        self._cursor(surf)
+        surf.set_clip(clip)
+        self._top_bar(surf)
+        pygame.draw.rect(surf, style.BG, self.side)
+        pygame.draw.line(surf, style.PANEL_EDGE, self.side.topleft, self.side.bottomleft, 1)
+        surf.blit(self._panel_pic.get((self.panel_rect.size, astuple(self.needle)), self._panel), self.panel_rect)
+        self._cross_section(surf)
+        key = (self.list_rect.size, self._state)
+        surf.blit(self._findings_pic.get(key, self._findings), self.list_rect)
+
+    def _mark_state(self) -> tuple[tuple[dict, ...], bytes]:
+        """What the marks show: the records and, in practice, their verdicts (one byte each; none in an exam)."""
+        recs = tuple(self.attempt.records)
+        if self.exam or not recs:
+            return recs, b""
+        return recs, self.attempt.evaluation.verdict.tobytes()
+
+    def _positions(self) -> np.ndarray:
+        """The injections' (x, y) in mm, a row each; made again only when the records change."""
+        recs = self._state[0]
+        if recs != self._xy_of:
+            self._xy = np.array([[r["x_mm"], r["y_mm"]] for r in recs], dtype=float).reshape(-1, 2)
+            self._xy_of = recs
+        return self._xy
+
+    def _paint_marks(self, surf: pygame.Surface, start: int) -> None:
+        """Paint the marks from `start` on, on the map's surface: a papule's bleb to scale, then the verdict's mark."""
+        recs = self._state[0][start:]
+        verdicts = ([None] * len(recs) if self.exam else
+                    [VERDICTS[int(v)] for v in self.attempt.evaluation.verdict[start:]])
+        pts = self.view.to_local(self._positions()[start:])
+        blebs = bleb_diameter_mm(np.array([r["volume_ml"] for r in recs]), self.app.config) / 2 * self.view.scale
+        for rec, p, v, bleb in zip(recs, pts, verdicts, blebs):
+            r = 4.0
+            if self.app.library.get(rec["technique"]).papule:
+                r = max(3.0, float(bleb))
+                pygame.draw.circle(surf, (255, 240, 230), p, r)
+                pygame.draw.circle(surf, (200, 150, 130), p, r, 1)
+                r = max(3.0, min(r * 0.5, 6.0))
+            style.mark(surf, v, p, r)
+
+    def _cursor(self, surf) -> None:
+        if self.cursor_mm is None:
+            return
+        p = self.view.to_px(self.cursor_mm)
+        colour = style.VERDICT["critical"] if self.pressing else style.INK
+        pygame.draw.line(surf, colour, (p[0] - 12, p[1]), (p[0] - 4, p[1]), 2)
+        pygame.draw.line(surf, colour, (p[0] + 4, p[1]), (p[0] + 12, p[1]), 2)
+        pygame.draw.line(surf, colour, (p[0], p[1] - 12), (p[0], p[1] - 4), 2)
+        pygame.draw.line(surf, colour, (p[0], p[1] + 4), (p[0], p[1] + 12), 2)
+        r = self.region_at(self.cursor_mm)
+        name = self.scenario.atlas.regions[r].name if r >= 0 else "off the map"
+        label = f"({self.cursor_mm[0]:.1f}, {self.cursor_mm[1]:.1f}) mm  {name}"
+        box = style.font(18).size(label)
+        rect = pygame.Rect(self.view.rect.left + 10, self.view.rect.top + 10, box[0] + 16, box[1] + 10)
+        pygame.draw.rect(surf, style.PANEL, rect, border_radius=4)
+        pygame.draw.rect(surf, style.PANEL_EDGE, rect, 1, border_radius=4)
+        style.text(surf, label, (rect.left + 8, rect.top + 5), 18)
+        hover = self._hovered()
+        if hover is not None and not self.exam:
+            tip = self._tooltip_pic.get((hover, self._state), lambda: self._tooltip(hover))
+            x = min(p[0] + 16, self.view.rect.right - tip.get_width() - 4)
+            y = min(p[1] + 16, self.view.rect.bottom - tip.get_height() - 4)
+            surf.blit(tip, (x, y))
+
+    def _hovered(self) -> int | None:
+        if self.cursor_mm is None or not self._state[0]:
+            return None
+        d = np.hypot(*(self._positions() - self.cursor_mm).T) * self.view.scale
+        i = int(np.argmin(d))
+        return i if d[i] <= 8 else None
+
+    def _tooltip(self, i: int) -> pygame.Surface:
+        """The verdict and findings of injection i, in a box drawn next to the cursor."""
+        ev = self.attempt.evaluation
+        findings = ev.findings(i)
+        lines = [f"#{i + 1} {self.app.library.get(self.attempt.records[i]['technique']).name}: "
+                 f"{style.VERDICT_WORDS[VERDICTS[int(ev.verdict[i])]]}"]
+        lines += [f"{f.rule}: {f.message}" for f in findings] or ["Within the spec."]
+        width = 420
+        wrapped = [(k == 0, line) for k, text_ in enumerate(lines) for line in style.wrap(text_, width - 16, 17)]
+        surf = pygame.Surface((width, len(wrapped) * 18 + 12), pygame.SRCALPHA)
+        rect = surf.get_rect()
+        pygame.draw.rect(surf, (255, 255, 255), rect, border_radius=4)
+        pygame.draw.rect(surf, style.PANEL_EDGE, rect, 1, border_radius=4)
+        for k, (bold, line) in enumerate(wrapped):
+            style.text(surf, line, (8, 6 + 18 * k), 17, style.INK, bold)
+        return surf
+
+    def _top_bar(self, surf) -> None:
+        spec = self.scenario.spec
+        limit = spec.time_limit_s
+        over = limit is not None and self.elapsed > limit
+        timer = _clock(self.elapsed) + (f" / {_clock(limit)}" if limit else "")
+        count = f"{len(self.attempt)}" + (f" / {spec.count.min}-{spec.count.max}" if spec.count else "")
+        tool = f"{self.tech.name}, {'mesoinjector' if self.needle.device == 'gun' else 'by hand'}"
+        cov = None
+        if self.scenario.target_polygons:
+            cov = (self.attempt.evaluation.measures.get("coverage") if len(self.attempt) else 0.0) or 0.0
+        key = (surf.get_width(), over, timer, count, tool, cov)
+        surf.blit(self._top_pic.get(key, lambda: self._draw_top_bar(*key)), (0, 0))
+
+    def _draw_top_bar(self, w: int, over: bool, timer: str, count: str, tool: str, cov: float | None) \
+            -> pygame.Surface:
+        surf = pygame.Surface((w, TOP_BAR))
+        surf.fill(style.PANEL)
+        pygame.draw.line(surf, style.PANEL_EDGE, (0, TOP_BAR - 1), (w, TOP_BAR - 1), 1)
+        spec = self.scenario.spec
+        title = spec.title + ("  [EXAM]" if self.exam else "")
+        style.text(surf, title, (PAD, 8), 22, style.INK, True)
+        x = PAD
+        y = 32
+        x = style.text(surf, f"Time {timer}", (x, y), 18, style.VERDICT["fail"] if over else style.MUTED).right + 16
+        x = style.text(surf, f"Injections {count}", (x, y), 18, style.MUTED).right + 16
+        x = style.text(surf, tool, (x, y), 18, style.MUTED).right + 16
+        if cov is not None:
+            bar = pygame.Rect(x + 70, y + 2, 120, 12)
+            style.text(surf, "Coverage", (x, y), 18, style.MUTED)
+            pygame.draw.rect(surf, (220, 224, 230), bar)
+            pygame.draw.rect(surf, style.TARGET, (bar.left, bar.top, bar.width * min(1.0, cov), bar.height))
+            ok = (spec.coverage.ok if spec.coverage else self.app.config.scoring.coverage.ok)
+            pygame.draw.line(surf, style.INK, (bar.left + bar.width * ok, bar.top - 2),
+                             (bar.left + bar.width * ok, bar.bottom + 2), 2)
+            style.text(surf, f"{cov:.0%}", (bar.right + 6, y), 18, style.MUTED)
+        return surf
+
+    def _panel(self) -> pygame.Surface:
+        surf = pygame.Surface(self.panel_rect.size)
+        p = surf.get_rect()
+        pygame.draw.rect(surf, style.PANEL, p)
+        pygame.draw.rect(surf, style.PANEL_EDGE, p, 1)
+        style.text(surf, "Needle", (p.left + 8, p.top + 6), 21, style.INK, True)
+        t = self.tech
+        n = self.needle
+        rows = [("depth", 74, f"Depth {n.depth_mm:.2f} mm" if n.control == "set" or n.device == "gun"
+                 else "Depth: hold to advance", f"spec {t.depth_mm.describe('mm')}"),
+                ("angle", 108, f"Angle {n.angle_deg:.0f} deg", f"spec {t.angle_deg.describe('deg')}"),
+                ("volume", 142, f"Volume {n.volume_ml:.3f} ml", f"spec {t.volume_ml.describe('ml')}")]
+        for _key, y, value, spec in rows:
+            style.text(surf, value, (p.left + 10, p.top + y), 19, style.INK, True)
+            style.text(surf, spec, (p.left + 10, p.top + y + 16), 15, style.MUTED)
+        style.text(surf, t.summary if len(t.summary) < 60 else t.summary[:57] + "...", (p.left + 10, p.top + 226),
+                   15, style.MUTED)
+        style.text(surf, "F1: keys", (p.right - 8, p.top + 8), 16, style.MUTED, anchor="topright")
+        return surf
+
+    def _cross_section(self, surf) -> None:
+        xy = self.cursor_mm
+        if xy is None and self.selected is not None and self.selected < len(self.attempt):
+            xy = self._positions()[self.selected]
+        n = self.needle
+        if xy is None:
+            args = (None, None, n.depth_mm, n.angle_deg, [])
+        else:
+            r = self.region_at(xy)
+            skin = tuple(self._skin[r]) if r >= 0 else None
+            name = self.scenario.atlas.regions[r].name if r >= 0 else None
+            beneath = crosssection.structures_beneath(self.scenario.atlas, xy[0], xy[1],
+                                                      self.spots) if self.view.show_danger or not self.exam else []
+            hand = n.device == "hand" and n.control == "hand"
+            depth = self.press_depth if hand else n.depth_mm
+            args = (name, skin, depth, n.angle_deg, beneath, self.pressing, n.depth_mm if hand else None)
+        # the picture shows a structure's name, depth and severity, not how far the cursor is from its axis
+        shown = tuple((b.name, b.depth_mm, b.severity) for b in args[4])
+        key = (self.xs_rect.size, args[:4], shown, args[5:])
+
+        def render() -> pygame.Surface:
+            pic = pygame.Surface(self.xs_rect.size)
+            crosssection.draw(pic, pic.get_rect(), *args)
+            return pic
+
+        surf.blit(self._xs_pic.get(key, render), self.xs_rect)
+
+    def _findings(self) -> pygame.Surface:
+        surf = pygame.Surface(self.list_rect.size)
+        r = surf.get_rect()
+        pygame.draw.rect(surf, style.PANEL, r)
+        pygame.draw.rect(surf, style.PANEL_EDGE, r, 1)
+        inner = r.inflate(-16, -12)
+        if self.exam:
+            style.text(surf, "Exam", (inner.left, inner.top), 21, style.INK, True)
+            style.paragraph(surf, "Findings are shown after you submit. Marks are neutral and there is no undo.",
+                            pygame.Rect(inner.left, inner.top + 26, inner.width, 80), 18, style.MUTED)
+            return surf
+        style.text(surf, "Findings (newest first)", (inner.left, inner.top), 21, style.INK, True)
+        if not len(self.attempt):
+            style.paragraph(surf, "Place an injection: its findings appear here at once, with the rule and its "
+                            "source. Hover a mark to see them again.",
+                            pygame.Rect(inner.left, inner.top + 26, inner.width, 120), 18, style.MUTED)
+            return surf
+        ev = self.attempt.evaluation
+        y = inner.top + 26
+        for i in range(len(self.attempt) - 1, -1, -1):
+            if y > inner.bottom - 20:
+                break
+            v = VERDICTS[int(ev.verdict[i])]
+            style.mark(surf, v, (inner.left + 7, y + 8), 5)
+            tech = self.app.library.get(self.attempt.records[i]["technique"]).name
+            style.text(surf, f"#{i + 1} {tech}: {style.VERDICT_WORDS[v]}", (inner.left + 20, y), 18, style.INK, True)
+            y += 19
+            findings = ev.findings(i)
+            if i == len(self.attempt) - 1:
+                for f in findings:
+                    y = style.paragraph(surf, f"{f.rule}: {f.message}", pygame.Rect(inner.left + 20, y, inner.width - 20,
+                                                                                     inner.bottom - y), 16,
+                                        style.VERDICT[f.verdict] if f.verdict != "warn" else (150, 100, 0))
+                    y = style.paragraph(surf, f"source: {f.source}",
+                                        pygame.Rect(inner.left + 20, y, inner.width - 20, inner.bottom - y), 14,
+                                        style.MUTED) + 2
+            elif findings:
+                first = f"{findings[0].rule}: {findings[0].message}"
+                lines = style.wrap(first, inner.width - 20, 16)
+                style.text(surf, lines[0] + (" ..." if len(lines) > 1 else ""), (inner.left + 20, y), 16,
+                           style.MUTED)
+                y += 18
+            y += 4
+        return surf
+
+    def draw_overlay(self, surf) -> None:
+        msg, left = self.toast
+        if left > 0 and msg:
+            lines = style.wrap(msg, 520, 19)
+            h = 20 * len(lines) + 16
+            rect = pygame.Rect(0, 0, 560, h)
+            rect.midbottom = (self.view.rect.centerx, self.view.rect.bottom - 20)
+            pygame.draw.rect(surf, (40, 44, 52), rect, border_radius=6)
+            for k, line in enumerate(lines):
+                style.text(surf, line, (rect.left + 20, rect.top + 8 + 20 * k), 19, (255, 255, 255))
+        if self.help:
+            w, h = surf.get_size()
+            rect = pygame.Rect(0, 0, 640, 60 + 26 * len(HELP))
+            rect.center = (w // 2, h // 2)
+            shade = pygame.Surface((w, h), pygame.SRCALPHA)
+            shade.fill((0, 0, 0, 110))
+            surf.blit(shade, (0, 0))
+            pygame.draw.rect(surf, (255, 255, 255), rect, border_radius=8)
+            style.text(surf, "Keys and mouse", (rect.left + 20, rect.top + 16), 26, style.INK, True)
+            for k, (key, what) in enumerate(HELP):
+                y = rect.top + 52 + 26 * k
+                style.text(surf, key, (rect.left + 20, y), 20, style.ACCENT, True)
+                style.text(surf, what, (rect.left + 200, y), 20)
+
+
+# ====================================================================== resume
