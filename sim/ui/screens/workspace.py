@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from dataclasses import astuple
 
 import numpy as np
 import pygame
@@ -13,48 +13,13 @@ from sim.core.records.attempt import Attempt
 from sim.core.scoring.injections import read_log
 from sim.core.exercise.scenario import LoadedScenario
 from sim.core.scoring.engine import VERDICTS, ScreeningAnswer, bleb_diameter_mm, spot_structure
-from sim.ui import crosssection, style
+from sim.ui import style
 from sim.ui.app import REPLAY_INJECT, REPLAY_SUBMIT, ui_settings
 from sim.ui.layers import Cached, MarkLayer
 from sim.ui.mapview import MapView
-from sim.ui.screens.base import Screen, _button, TOP_BAR, SIDE, PAD, _clock
-
-
-@dataclass
-class Needle:
-    technique: str
-    depth_mm: float
-    angle_deg: float
-    volume_ml: float
-    bevel: str = "up"
-    device: str = "hand"
-    control: str = "set"  # set: depth from the panel; hand: press and hold advances the needle
-
-    def from_technique(self, tech) -> None:
-        self.technique = tech.id
-        self.depth_mm = tech.depth_mm.nominal
-        self.angle_deg = tech.angle_deg.nominal
-        self.volume_ml = tech.volume_ml.nominal
-
-
-HELP = [
-    ("Click on the map", "place an injection (set mode)"),
-    ("Hold, then release", "hand mode: the needle advances while held; release deposits"),
-    ("Drag", "mesoinjector: fires at its rate while held"),
-    ("1-7", "choose the technique"),
-    ("Up / Down", "depth +/- 0.1 mm (Shift: 1 mm)"),
-    ("Left / Right", "angle -/+ 5 deg (Shift: 50)"),
-    ("[ / ]", "volume -/+ 0.001 ml (Shift: 0.01)"),
-    ("B", "bevel up / down"),
-    ("M", "set depth / hand mode"),
-    ("G", "by hand / mesoinjector (where the exercise allows it)"),
-    ("V", "danger structures on / off (practice)"),
-    ("R", "region outlines on / off"),
-    ("Wheel, right-drag", "zoom and pan; F fits the map"),
-    ("Ctrl+Z", "undo the last injection (practice)"),
-    ("Ctrl+Enter", "submit the attempt"),
-    ("F1 or ?", "this help; Esc closes it"),
-]
+from sim.ui.needle import Needle, gun_shots, hand_advance
+from sim.ui.screens import workspace_panels as panels
+from sim.ui.screens.base import PAD, SIDE, TOP_BAR, Screen, _button
 
 
 class WorkspaceScreen(Screen):
@@ -173,13 +138,8 @@ class WorkspaceScreen(Screen):
 
     def adjust(self, key: str, direction: int, big: bool = False) -> None:
         f = self.shift_factor if big else 1.0
-        n = self.needle
-        if key == "depth":
-            n.depth_mm = round(float(np.clip(n.depth_mm + direction * self.steps[0] * f, 0.1, 20.0)), 2)
-        elif key == "angle":
-            n.angle_deg = float(np.clip(n.angle_deg + direction * self.steps[1] * f, 5, 90))
-        elif key == "volume":
-            n.volume_ml = round(float(np.clip(n.volume_ml + direction * self.steps[2] * f, 0.001, 0.5)), 4)
+        step = {"depth": self.steps[0], "angle": self.steps[1], "volume": self.steps[2]}[key]
+        self.needle.adjust(key, direction * step * f)
 
     def toggle(self, what: str) -> None:
         n = self.needle
@@ -385,7 +345,7 @@ class WorkspaceScreen(Screen):
         if not self.pressing:
             return
         self.pressing = False
-        if self.needle.device == "hand" and self.needle.control == "hand":
+        if self.needle.hand_held:
             xy = self.view.to_mm(np.asarray(pos, dtype=float))
             if self.press_depth > 0:
                 self.place(xy[0], xy[1], depth_mm=round(self.press_depth, 2))
@@ -399,13 +359,11 @@ class WorkspaceScreen(Screen):
         msg, left = self.toast
         if left > 0:
             self.toast = (msg, left - dt)
-        if self.pressing and self.needle.device == "hand" and self.needle.control == "hand":
-            self.press_depth = min(20.0, self.press_depth + self.hand_speed * dt)
+        if self.pressing and self.needle.hand_held:
+            self.press_depth = hand_advance(self.press_depth, self.hand_speed, dt)
         if self.pressing and self.needle.device == "gun":
-            self.gun_timer += dt
-            period = 60.0 / self.gun_rate
-            while self.gun_timer >= period:
-                self.gun_timer -= period
+            shots, self.gun_timer = gun_shots(self.gun_timer, dt, self.gun_rate)
+            for _ in range(shots):
                 self._fire_gun()
         limit = self.scenario.spec.time_limit_s
         if self.exam and limit and self.elapsed >= limit and self.replay_queue is None:
@@ -428,16 +386,17 @@ class WorkspaceScreen(Screen):
         clip = surf.get_clip()
         surf.set_clip(self.view.rect)
         if self.selected is not None and self.selected < len(recs):
-            pygame.draw.circle(surf, style.ACCENT, self.view.to_px(self._positions()[self.selected]), 11, 2)
-        self._cursor(surf)
+            pygame.draw.circle(surf, style.ACCENT, self.view.to_px(self.positions()[self.selected]), 11, 2)
+        panels.cursor(self, surf)
         surf.set_clip(clip)
-        self._top_bar(surf)
+        panels.top_bar(self, surf)
         pygame.draw.rect(surf, style.BG, self.side)
         pygame.draw.line(surf, style.PANEL_EDGE, self.side.topleft, self.side.bottomleft, 1)
-        surf.blit(self._panel_pic.get((self.panel_rect.size, astuple(self.needle)), self._panel), self.panel_rect)
-        self._cross_section(surf)
+        panel = self._panel_pic.get((self.panel_rect.size, astuple(self.needle)), lambda: panels.needle_panel(self))
+        surf.blit(panel, self.panel_rect)
+        panels.cross_section(self, surf)
         key = (self.list_rect.size, self._state)
-        surf.blit(self._findings_pic.get(key, self._findings), self.list_rect)
+        surf.blit(self._findings_pic.get(key, lambda: panels.findings(self)), self.list_rect)
 
     def _mark_state(self) -> tuple[tuple[dict, ...], bytes]:
         """What the marks show: the records and, in practice, their verdicts (one byte each; none in an exam)."""
@@ -446,7 +405,7 @@ class WorkspaceScreen(Screen):
             return recs, b""
         return recs, self.attempt.evaluation.verdict.tobytes()
 
-    def _positions(self) -> np.ndarray:
+    def positions(self) -> np.ndarray:
         """The injections' (x, y) in mm, a row each; made again only when the records change."""
         recs = self._state[0]
         if recs != self._xy_of:
@@ -459,7 +418,7 @@ class WorkspaceScreen(Screen):
         recs = self._state[0][start:]
         verdicts = ([None] * len(recs) if self.exam else
                     [VERDICTS[int(v)] for v in self.attempt.evaluation.verdict[start:]])
-        pts = self.view.to_local(self._positions()[start:])
+        pts = self.view.to_local(self.positions()[start:])
         blebs = bleb_diameter_mm(np.array([r["volume_ml"] for r in recs]), self.app.config) / 2 * self.view.scale
         for rec, p, v, bleb in zip(recs, pts, verdicts, blebs):
             r = 4.0
@@ -470,182 +429,12 @@ class WorkspaceScreen(Screen):
                 r = max(3.0, min(r * 0.5, 6.0))
             style.mark(surf, v, p, r)
 
-    def _cursor(self, surf) -> None:
-        if self.cursor_mm is None:
-            return
-        p = self.view.to_px(self.cursor_mm)
-        colour = style.VERDICT["critical"] if self.pressing else style.INK
-        pygame.draw.line(surf, colour, (p[0] - 12, p[1]), (p[0] - 4, p[1]), 2)
-        pygame.draw.line(surf, colour, (p[0] + 4, p[1]), (p[0] + 12, p[1]), 2)
-        pygame.draw.line(surf, colour, (p[0], p[1] - 12), (p[0], p[1] - 4), 2)
-        pygame.draw.line(surf, colour, (p[0], p[1] + 4), (p[0], p[1] + 12), 2)
-        r = self.region_at(self.cursor_mm)
-        name = self.scenario.atlas.regions[r].name if r >= 0 else "off the map"
-        label = f"({self.cursor_mm[0]:.1f}, {self.cursor_mm[1]:.1f}) mm  {name}"
-        box = style.font(18).size(label)
-        rect = pygame.Rect(self.view.rect.left + 10, self.view.rect.top + 10, box[0] + 16, box[1] + 10)
-        pygame.draw.rect(surf, style.PANEL, rect, border_radius=4)
-        pygame.draw.rect(surf, style.PANEL_EDGE, rect, 1, border_radius=4)
-        style.text(surf, label, (rect.left + 8, rect.top + 5), 18)
-        hover = self._hovered()
-        if hover is not None and not self.exam:
-            tip = self._tooltip_pic.get((hover, self._state), lambda: self._tooltip(hover))
-            x = min(p[0] + 16, self.view.rect.right - tip.get_width() - 4)
-            y = min(p[1] + 16, self.view.rect.bottom - tip.get_height() - 4)
-            surf.blit(tip, (x, y))
-
-    def _hovered(self) -> int | None:
+    def hovered(self) -> int | None:
         if self.cursor_mm is None or not self._state[0]:
             return None
-        d = np.hypot(*(self._positions() - self.cursor_mm).T) * self.view.scale
+        d = np.hypot(*(self.positions() - self.cursor_mm).T) * self.view.scale
         i = int(np.argmin(d))
         return i if d[i] <= 8 else None
-
-    def _tooltip(self, i: int) -> pygame.Surface:
-        """The verdict and findings of injection i, in a box drawn next to the cursor."""
-        ev = self.attempt.evaluation
-        findings = ev.findings(i)
-        lines = [f"#{i + 1} {self.app.library.get(self.attempt.records[i]['technique']).name}: "
-                 f"{style.VERDICT_WORDS[VERDICTS[int(ev.verdict[i])]]}"]
-        lines += [f"{f.rule}: {f.message}" for f in findings] or ["Within the spec."]
-        width = 420
-        wrapped = [(k == 0, line) for k, text_ in enumerate(lines) for line in style.wrap(text_, width - 16, 17)]
-        surf = pygame.Surface((width, len(wrapped) * 18 + 12), pygame.SRCALPHA)
-        rect = surf.get_rect()
-        pygame.draw.rect(surf, (255, 255, 255), rect, border_radius=4)
-        pygame.draw.rect(surf, style.PANEL_EDGE, rect, 1, border_radius=4)
-        for k, (bold, line) in enumerate(wrapped):
-            style.text(surf, line, (8, 6 + 18 * k), 17, style.INK, bold)
-        return surf
-
-    def _top_bar(self, surf) -> None:
-        spec = self.scenario.spec
-        limit = spec.time_limit_s
-        over = limit is not None and self.elapsed > limit
-        timer = _clock(self.elapsed) + (f" / {_clock(limit)}" if limit else "")
-        count = f"{len(self.attempt)}" + (f" / {spec.count.min}-{spec.count.max}" if spec.count else "")
-        tool = f"{self.tech.name}, {'mesoinjector' if self.needle.device == 'gun' else 'by hand'}"
-        cov = None
-        if self.scenario.target_polygons:
-            cov = (self.attempt.evaluation.measures.get("coverage") if len(self.attempt) else 0.0) or 0.0
-        key = (surf.get_width(), over, timer, count, tool, cov)
-        surf.blit(self._top_pic.get(key, lambda: self._draw_top_bar(*key)), (0, 0))
-
-    def _draw_top_bar(self, w: int, over: bool, timer: str, count: str, tool: str, cov: float | None) \
-            -> pygame.Surface:
-        surf = pygame.Surface((w, TOP_BAR))
-        surf.fill(style.PANEL)
-        pygame.draw.line(surf, style.PANEL_EDGE, (0, TOP_BAR - 1), (w, TOP_BAR - 1), 1)
-        spec = self.scenario.spec
-        title = spec.title + ("  [EXAM]" if self.exam else "")
-        style.text(surf, title, (PAD, 8), 22, style.INK, True)
-        x = PAD
-        y = 32
-        x = style.text(surf, f"Time {timer}", (x, y), 18, style.VERDICT["fail"] if over else style.MUTED).right + 16
-        x = style.text(surf, f"Injections {count}", (x, y), 18, style.MUTED).right + 16
-        x = style.text(surf, tool, (x, y), 18, style.MUTED).right + 16
-        if cov is not None:
-            bar = pygame.Rect(x + 70, y + 2, 120, 12)
-            style.text(surf, "Coverage", (x, y), 18, style.MUTED)
-            pygame.draw.rect(surf, (220, 224, 230), bar)
-            pygame.draw.rect(surf, style.TARGET, (bar.left, bar.top, bar.width * min(1.0, cov), bar.height))
-            ok = (spec.coverage.ok if spec.coverage else self.app.config.scoring.coverage.ok)
-            pygame.draw.line(surf, style.INK, (bar.left + bar.width * ok, bar.top - 2),
-                             (bar.left + bar.width * ok, bar.bottom + 2), 2)
-            style.text(surf, f"{cov:.0%}", (bar.right + 6, y), 18, style.MUTED)
-        return surf
-
-    def _panel(self) -> pygame.Surface:
-        surf = pygame.Surface(self.panel_rect.size)
-        p = surf.get_rect()
-        pygame.draw.rect(surf, style.PANEL, p)
-        pygame.draw.rect(surf, style.PANEL_EDGE, p, 1)
-        style.text(surf, "Needle", (p.left + 8, p.top + 6), 21, style.INK, True)
-        t = self.tech
-        n = self.needle
-        rows = [("depth", 74, f"Depth {n.depth_mm:.2f} mm" if n.control == "set" or n.device == "gun"
-                 else "Depth: hold to advance", f"spec {t.depth_mm.describe('mm')}"),
-                ("angle", 108, f"Angle {n.angle_deg:.0f} deg", f"spec {t.angle_deg.describe('deg')}"),
-                ("volume", 142, f"Volume {n.volume_ml:.3f} ml", f"spec {t.volume_ml.describe('ml')}")]
-        for _key, y, value, spec in rows:
-            style.text(surf, value, (p.left + 10, p.top + y), 19, style.INK, True)
-            style.text(surf, spec, (p.left + 10, p.top + y + 16), 15, style.MUTED)
-        style.text(surf, t.summary if len(t.summary) < 60 else t.summary[:57] + "...", (p.left + 10, p.top + 226),
-                   15, style.MUTED)
-        style.text(surf, "F1: keys", (p.right - 8, p.top + 8), 16, style.MUTED, anchor="topright")
-        return surf
-
-    def _cross_section(self, surf) -> None:
-        xy = self.cursor_mm
-        if xy is None and self.selected is not None and self.selected < len(self.attempt):
-            xy = self._positions()[self.selected]
-        n = self.needle
-        if xy is None:
-            args = (None, None, n.depth_mm, n.angle_deg, [])
-        else:
-            r = self.region_at(xy)
-            skin = tuple(self._skin[r]) if r >= 0 else None
-            name = self.scenario.atlas.regions[r].name if r >= 0 else None
-            beneath = crosssection.structures_beneath(self.scenario.atlas, xy[0], xy[1],
-                                                      self.spots) if self.view.show_danger or not self.exam else []
-            hand = n.device == "hand" and n.control == "hand"
-            depth = self.press_depth if hand else n.depth_mm
-            args = (name, skin, depth, n.angle_deg, beneath, self.pressing, n.depth_mm if hand else None)
-        # the picture shows a structure's name, depth and severity, not how far the cursor is from its axis
-        shown = tuple((b.name, b.depth_mm, b.severity) for b in args[4])
-        key = (self.xs_rect.size, args[:4], shown, args[5:])
-
-        def render() -> pygame.Surface:
-            pic = pygame.Surface(self.xs_rect.size)
-            crosssection.draw(pic, pic.get_rect(), *args)
-            return pic
-
-        surf.blit(self._xs_pic.get(key, render), self.xs_rect)
-
-    def _findings(self) -> pygame.Surface:
-        surf = pygame.Surface(self.list_rect.size)
-        r = surf.get_rect()
-        pygame.draw.rect(surf, style.PANEL, r)
-        pygame.draw.rect(surf, style.PANEL_EDGE, r, 1)
-        inner = r.inflate(-16, -12)
-        if self.exam:
-            style.text(surf, "Exam", (inner.left, inner.top), 21, style.INK, True)
-            style.paragraph(surf, "Findings are shown after you submit. Marks are neutral and there is no undo.",
-                            pygame.Rect(inner.left, inner.top + 26, inner.width, 80), 18, style.MUTED)
-            return surf
-        style.text(surf, "Findings (newest first)", (inner.left, inner.top), 21, style.INK, True)
-        if not len(self.attempt):
-            style.paragraph(surf, "Place an injection: its findings appear here at once, with the rule and its "
-                            "source. Hover a mark to see them again.",
-                            pygame.Rect(inner.left, inner.top + 26, inner.width, 120), 18, style.MUTED)
-            return surf
-        ev = self.attempt.evaluation
-        y = inner.top + 26
-        for i in range(len(self.attempt) - 1, -1, -1):
-            if y > inner.bottom - 20:
-                break
-            v = VERDICTS[int(ev.verdict[i])]
-            style.mark(surf, v, (inner.left + 7, y + 8), 5)
-            tech = self.app.library.get(self.attempt.records[i]["technique"]).name
-            style.text(surf, f"#{i + 1} {tech}: {style.VERDICT_WORDS[v]}", (inner.left + 20, y), 18, style.INK, True)
-            y += 19
-            findings = ev.findings(i)
-            if i == len(self.attempt) - 1:
-                for f in findings:
-                    y = style.paragraph(surf, f"{f.rule}: {f.message}", pygame.Rect(inner.left + 20, y, inner.width - 20,
-                                                                                     inner.bottom - y), 16,
-                                        style.VERDICT[f.verdict] if f.verdict != "warn" else (150, 100, 0))
-                    y = style.paragraph(surf, f"source: {f.source}",
-                                        pygame.Rect(inner.left + 20, y, inner.width - 20, inner.bottom - y), 14,
-                                        style.MUTED) + 2
-            elif findings:
-                first = f"{findings[0].rule}: {findings[0].message}"
-                lines = style.wrap(first, inner.width - 20, 16)
-                style.text(surf, lines[0] + (" ..." if len(lines) > 1 else ""), (inner.left + 20, y), 16,
-                           style.MUTED)
-                y += 18
-            y += 4
-        return surf
 
     def draw_overlay(self, surf) -> None:
         msg, left = self.toast
@@ -658,18 +447,4 @@ class WorkspaceScreen(Screen):
             for k, line in enumerate(lines):
                 style.text(surf, line, (rect.left + 20, rect.top + 8 + 20 * k), 19, (255, 255, 255))
         if self.help:
-            w, h = surf.get_size()
-            rect = pygame.Rect(0, 0, 640, 60 + 26 * len(HELP))
-            rect.center = (w // 2, h // 2)
-            shade = pygame.Surface((w, h), pygame.SRCALPHA)
-            shade.fill((0, 0, 0, 110))
-            surf.blit(shade, (0, 0))
-            pygame.draw.rect(surf, (255, 255, 255), rect, border_radius=8)
-            style.text(surf, "Keys and mouse", (rect.left + 20, rect.top + 16), 26, style.INK, True)
-            for k, (key, what) in enumerate(HELP):
-                y = rect.top + 52 + 26 * k
-                style.text(surf, key, (rect.left + 20, y), 20, style.ACCENT, True)
-                style.text(surf, what, (rect.left + 200, y), 20)
-
-
-# ====================================================================== resume
+            panels.help_overlay(surf)
