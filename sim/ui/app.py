@@ -6,7 +6,6 @@ in real time; tests call `step()` with a fixed dt so that sessions are determini
 
 from __future__ import annotations
 
-import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +16,7 @@ import pygame_gui
 from sim.paths import assets_dir
 from sim.core.scoring.config import load_config
 from sim.core.exercise.techniques import load_library
-from sim.core.files.yamlio import load_yaml_file
-
-REPLAY_INJECT = pygame.event.custom_type()
-REPLAY_SUBMIT = pygame.event.custom_type()
+from sim.ui.settings import ui_settings
 
 
 class NoDisplayError(RuntimeError):
@@ -45,11 +41,6 @@ class Options:
     resume: bool = False
     """With a replay: go on with an unfinished attempt's journal, if there is one, without asking."""
     size: tuple[int, int] | None = None
-
-
-@functools.lru_cache(maxsize=1)
-def ui_settings() -> dict:
-    return load_yaml_file(assets_dir() / "ui.yaml").data
 
 
 class App:

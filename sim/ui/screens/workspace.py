@@ -14,12 +14,13 @@ from sim.core.scoring.injections import read_log
 from sim.core.exercise.scenario import LoadedScenario
 from sim.core.scoring.engine import VERDICTS, ScreeningAnswer, bleb_diameter_mm, spot_structure
 from sim.ui import style
-from sim.ui.app import REPLAY_INJECT, REPLAY_SUBMIT, ui_settings
+from sim.ui.events import REPLAY_INJECT, REPLAY_SUBMIT
 from sim.ui.layers import Cached, MarkLayer
 from sim.ui.mapview import MapView
 from sim.ui.needle import Needle, gun_shots, hand_advance
-from sim.ui.screens import workspace_panels as panels
+import sim.ui.screens.workspace_panels as panels
 from sim.ui.screens.base import PAD, SIDE, TOP_BAR, Screen, _button
+from sim.ui.settings import ui_settings
 
 
 class WorkspaceScreen(Screen):
