@@ -47,9 +47,9 @@ class App:
     def __init__(self, options: Options):
         self.options = options
         settings = ui_settings()
-        size = options.size or tuple(settings["window"]["size"])
-        self.min_size = tuple(settings["window"]["min_size"])
-        self.fps = int(settings["window"]["fps"])
+        size = options.size or settings.window.size
+        self.min_size = settings.window.min_size
+        self.fps = settings.window.fps
         try:
             pygame.display.init()
             pygame.font.init()

@@ -47,11 +47,10 @@ class WorkspaceScreen(Screen):
         first = self.techs[0]
         self.needle = Needle(first.id, first.depth_mm.nominal, first.angle_deg.nominal, first.volume_ml.nominal)
         self.needle.device = "hand" if "hand" in scenario.spec.devices else "gun"
-        settings = ui_settings()["needle"]
-        self.hand_speed = float(settings["hand_speed_mm_per_s"])
-        self.steps = (float(settings["depth_step_mm"]), float(settings["angle_step_deg"]),
-                      float(settings["volume_step_ml"]))
-        self.shift_factor = float(ui_settings()["steps_shift_factor"])
+        settings = ui_settings()
+        self.hand_speed = settings.needle.hand_speed_mm_per_s
+        self.steps = (settings.needle.depth_step_mm, settings.needle.angle_step_deg, settings.needle.volume_step_ml)
+        self.shift_factor = settings.steps_shift_factor
         self.view = MapView(scenario, pygame.Rect(0, TOP_BAR, 800, 600))
         self.view.show_danger = False
         self.marks = MarkLayer(self.view)
