@@ -68,7 +68,6 @@ class App:
         self.exit_code = 0
         self.frames = 0
         self.screen = None
-        self.last_saved: Path | None = None
         from sim.ui.screens import ResumeScreen
 
         if options.view_record is not None:

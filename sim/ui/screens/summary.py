@@ -34,7 +34,6 @@ class SummaryScreen(Screen):
             self.saved = None
             self.gradebook_note = None
             self.save_error = f"The attempt could not be saved to {path}: {exc.strerror or exc}"
-        app.last_saved = self.saved
         self.view = MapView(attempt.scenario, pygame.Rect(0, 0, 100, 100))
         self.view.show_danger = True
         self.marks = MarkLayer(self.view)

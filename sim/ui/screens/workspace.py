@@ -351,7 +351,7 @@ class WorkspaceScreen(Screen):
                 self.place(xy[0], xy[1], depth_mm=round(self.press_depth, 2))
 
     def _fire_gun(self) -> None:
-        if self.cursor_mm is not None and self.view.rect.collidepoint(pygame.mouse.get_pos()) or self.cursor_mm is not None:
+        if self.cursor_mm is not None:
             self.place(*self.cursor_mm)
 
     def update(self, dt: float) -> None:
