@@ -1,16 +1,15 @@
 """The needle's settings and how they change: each step's clamp, the hand-mode advance, the mesoinjector's timing.
 
-No pygame here: a time is a number of seconds passed in, so that the rules can be tested on their own.
+No pygame here: a time is a number of seconds passed in, and each range comes from assets/ui.yaml (`needle`), so
+that the rules can be tested on their own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-DEPTH_RANGE_MM = (0.1, 20.0)
-ANGLE_RANGE_DEG = (5.0, 90.0)
-VOLUME_RANGE_ML = (0.001, 0.5)
-HAND_MAX_DEPTH_MM = 20.0
+# a setting's decimals once stepped: the panel shows depth to 0.01 mm and volume to 0.001 ml
+ROUNDING = {"depth": 2, "angle": None, "volume": 4}
 
 
 def _clip(value: float, low: float, high: float) -> float:
@@ -33,14 +32,11 @@ class Needle:
         self.angle_deg = tech.angle_deg.nominal
         self.volume_ml = tech.volume_ml.nominal
 
-    def adjust(self, key: str, step: float) -> None:
-        """Move one setting ("depth", "angle" or "volume") by `step` in its unit, kept within its range."""
-        if key == "depth":
-            self.depth_mm = round(_clip(self.depth_mm + step, *DEPTH_RANGE_MM), 2)
-        elif key == "angle":
-            self.angle_deg = _clip(self.angle_deg + step, *ANGLE_RANGE_DEG)
-        elif key == "volume":
-            self.volume_ml = round(_clip(self.volume_ml + step, *VOLUME_RANGE_ML), 4)
+    def adjust(self, key: str, step: float, low: float, high: float) -> None:
+        """Move one setting ("depth", "angle" or "volume") by `step` in its unit, kept within [low, high]."""
+        field = {"depth": "depth_mm", "angle": "angle_deg", "volume": "volume_ml"}[key]
+        value = _clip(getattr(self, field) + step, low, high)
+        setattr(self, field, value if ROUNDING[key] is None else round(value, ROUNDING[key]))
 
     @property
     def hand_held(self) -> bool:
@@ -48,9 +44,9 @@ class Needle:
         return self.device == "hand" and self.control == "hand"
 
 
-def hand_advance(depth_mm: float, speed_mm_per_s: float, dt_s: float) -> float:
+def hand_advance(depth_mm: float, speed_mm_per_s: float, dt_s: float, max_depth_mm: float) -> float:
     """The depth after the press has been held dt_s longer."""
-    return min(HAND_MAX_DEPTH_MM, depth_mm + speed_mm_per_s * dt_s)
+    return min(max_depth_mm, depth_mm + speed_mm_per_s * dt_s)
 
 
 def gun_shots(timer_s: float, dt_s: float, rate_per_min: float) -> tuple[int, float]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sim.core.files.model import FileModel, validate
 from sim.core.files.yamlio import load_yaml_file
@@ -30,6 +30,23 @@ class NeedleSettings(FileModel):
     depth_step_mm: float = Field(gt=0)
     angle_step_deg: float = Field(gt=0)
     volume_step_ml: float = Field(gt=0)
+    depth_range_mm: tuple[float, float]
+    """[low, high]; hand mode advances the needle no deeper than high."""
+    angle_range_deg: tuple[float, float]
+    volume_range_ml: tuple[float, float]
+
+    @model_validator(mode="after")
+    def _ranges_in_order(self):
+        for name in ("depth_range_mm", "angle_range_deg", "volume_range_ml"):
+            low, high = getattr(self, name)
+            if not 0 < low < high:
+                raise ValueError(f"{name} must be [low, high] with 0 < low < high, not [{low:g}, {high:g}]")
+        return self
+
+
+class HelpRow(FileModel):
+    keys: str
+    does: str
 
 
 class UiSettings(FileModel):
@@ -37,6 +54,7 @@ class UiSettings(FileModel):
     needle: NeedleSettings
     steps_shift_factor: float = Field(gt=0)
     """Shift multiplies every needle step by this."""
+    help: list[HelpRow]
 
 
 @functools.lru_cache(maxsize=1)

@@ -2,8 +2,7 @@
 
 import sys
 
-from sim.ui.needle import ANGLE_RANGE_DEG, DEPTH_RANGE_MM, HAND_MAX_DEPTH_MM, VOLUME_RANGE_ML, Needle, gun_shots, \
-    hand_advance
+from sim.ui.needle import Needle, gun_shots, hand_advance
 
 
 def test_needle_imports_no_pygame():
@@ -15,21 +14,21 @@ def test_needle_imports_no_pygame():
 
 def test_steps_are_clamped_and_rounded():
     n = Needle("t", 1.0, 45.0, 0.01)
-    n.adjust("depth", -5.0)
-    assert n.depth_mm == DEPTH_RANGE_MM[0]
-    n.adjust("depth", 0.1 + 0.2)
-    assert n.depth_mm == 0.4  # rounded to 0.01 mm, not 0.40000000000000002
-    n.adjust("angle", 100.0)
-    assert n.angle_deg == ANGLE_RANGE_DEG[1]
-    n.adjust("volume", -1.0)
-    assert n.volume_ml == VOLUME_RANGE_ML[0]
-    n.adjust("volume", 0.00123)
+    n.adjust("depth", -5.0, 0.1, 20.0)
+    assert n.depth_mm == 0.1
+    n.adjust("depth", 0.1 + 0.2, 0.1, 20.0)
+    assert n.depth_mm == 0.4  # rounded to 0.01 mm, not 0.4000000000000001
+    n.adjust("angle", 100.0, 5.0, 90.0)
+    assert n.angle_deg == 90.0
+    n.adjust("volume", -1.0, 0.001, 0.5)
+    assert n.volume_ml == 0.001
+    n.adjust("volume", 0.00123, 0.001, 0.5)
     assert n.volume_ml == round(0.001 + 0.00123, 4)
 
 
 def test_hand_mode_advances_with_time_up_to_its_limit():
-    assert hand_advance(0.0, 2.0, 0.25) == 0.5
-    assert hand_advance(19.9, 2.0, 1.0) == HAND_MAX_DEPTH_MM
+    assert hand_advance(0.0, 2.0, 0.25, 20.0) == 0.5
+    assert hand_advance(19.9, 2.0, 1.0, 20.0) == 20.0
     assert Needle("t", 1, 45, 0.01, device="hand", control="hand").hand_held
     assert not Needle("t", 1, 45, 0.01, device="gun", control="hand").hand_held
 

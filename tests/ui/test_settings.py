@@ -34,3 +34,17 @@ def test_renamed_key_is_reported_with_file_line_and_field(tmp_path, monkeypatch,
     assert f"{ui}:{line}:" in err
     assert "depth_stepmm" in err  # the unknown key, with its near miss
     assert "depth_step_mm" in err  # the missing one
+
+
+def test_a_range_out_of_order_is_refused(tmp_path):
+    import pytest
+
+    from sim.core.files.model import validate
+    from sim.core.files.yamlio import load_yaml_file
+    from sim.errors import InputError
+
+    ui = tmp_path / "ui.yaml"
+    ui.write_text((assets_dir() / "ui.yaml").read_text().replace("angle_range_deg: [5, 90]", "angle_range_deg: [90, 5]"))
+    with pytest.raises(InputError) as info:
+        validate(UiSettings, load_yaml_file(ui))
+    assert "angle_range_deg" in str(info.value.problems[0])

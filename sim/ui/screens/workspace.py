@@ -51,6 +51,8 @@ class WorkspaceScreen(Screen):
         self.hand_speed = settings.needle.hand_speed_mm_per_s
         self.steps = (settings.needle.depth_step_mm, settings.needle.angle_step_deg, settings.needle.volume_step_ml)
         self.shift_factor = settings.steps_shift_factor
+        self.ranges = {"depth": settings.needle.depth_range_mm, "angle": settings.needle.angle_range_deg,
+                       "volume": settings.needle.volume_range_ml}
         self.view = MapView(scenario, pygame.Rect(0, TOP_BAR, 800, 600))
         self.view.show_danger = False
         self.marks = MarkLayer(self.view)
@@ -139,7 +141,7 @@ class WorkspaceScreen(Screen):
     def adjust(self, key: str, direction: int, big: bool = False) -> None:
         f = self.shift_factor if big else 1.0
         step = {"depth": self.steps[0], "angle": self.steps[1], "volume": self.steps[2]}[key]
-        self.needle.adjust(key, direction * step * f)
+        self.needle.adjust(key, direction * step * f, *self.ranges[key])
 
     def toggle(self, what: str) -> None:
         n = self.needle
@@ -360,7 +362,7 @@ class WorkspaceScreen(Screen):
         if left > 0:
             self.toast = (msg, left - dt)
         if self.pressing and self.needle.hand_held:
-            self.press_depth = hand_advance(self.press_depth, self.hand_speed, dt)
+            self.press_depth = hand_advance(self.press_depth, self.hand_speed, dt, self.ranges["depth"][1])
         if self.pressing and self.needle.device == "gun":
             shots, self.gun_timer = gun_shots(self.gun_timer, dt, self.gun_rate)
             for _ in range(shots):

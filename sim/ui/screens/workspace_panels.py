@@ -8,25 +8,7 @@ import pygame
 from sim.core.scoring.engine import VERDICTS
 from sim.ui import crosssection, style
 from sim.ui.screens.base import PAD, TOP_BAR, _clock
-
-HELP = [
-    ("Click on the map", "place an injection (set mode)"),
-    ("Hold, then release", "hand mode: the needle advances while held; release deposits"),
-    ("Drag", "mesoinjector: fires at its rate while held"),
-    ("1-7", "choose the technique"),
-    ("Up / Down", "depth +/- 0.1 mm (Shift: 1 mm)"),
-    ("Left / Right", "angle -/+ 5 deg (Shift: 50)"),
-    ("[ / ]", "volume -/+ 0.001 ml (Shift: 0.01)"),
-    ("B", "bevel up / down"),
-    ("M", "set depth / hand mode"),
-    ("G", "by hand / mesoinjector (where the exercise allows it)"),
-    ("V", "danger structures on / off (practice)"),
-    ("R", "region outlines on / off"),
-    ("Wheel, right-drag", "zoom and pan; F fits the map"),
-    ("Ctrl+Z", "undo the last injection (practice)"),
-    ("Ctrl+Enter", "submit the attempt"),
-    ("F1 or ?", "this help; Esc closes it"),
-]
+from sim.ui.settings import ui_settings
 
 
 def tooltip(ws, i: int) -> pygame.Surface:
@@ -154,19 +136,20 @@ def findings(ws) -> pygame.Surface:
 
 
 def help_overlay(surf) -> None:
-    """The keys and the mouse, in a box over the shaded window."""
+    """The keys and the mouse (assets/ui.yaml `help`), in a box over the shaded window."""
+    rows = ui_settings().help
     w, h = surf.get_size()
-    rect = pygame.Rect(0, 0, 640, 60 + 26 * len(HELP))
+    rect = pygame.Rect(0, 0, 640, 60 + 26 * len(rows))
     rect.center = (w // 2, h // 2)
     shade = pygame.Surface((w, h), pygame.SRCALPHA)
     shade.fill((0, 0, 0, 110))
     surf.blit(shade, (0, 0))
     pygame.draw.rect(surf, (255, 255, 255), rect, border_radius=8)
     style.text(surf, "Keys and mouse", (rect.left + 20, rect.top + 16), 26, style.INK, True)
-    for k, (key, what) in enumerate(HELP):
+    for k, row in enumerate(rows):
         y = rect.top + 52 + 26 * k
-        style.text(surf, key, (rect.left + 20, y), 20, style.ACCENT, True)
-        style.text(surf, what, (rect.left + 200, y), 20)
+        style.text(surf, row.keys, (rect.left + 20, y), 20, style.ACCENT, True)
+        style.text(surf, row.does, (rect.left + 200, y), 20)
 
 
 def cursor(ws, surf) -> None:
