@@ -1,4 +1,4 @@
-"""The trainer application: the window, the event loop and the screens (picker, briefing, workspace, summary).
+"""The trainer application: the window, the event loop and the switch from one screen (sim.ui.screens) to the next.
 
 `App.step(dt)` runs one frame: it drains the event queue (real or posted), updates and draws. `run()` loops it
 in real time; tests call `step()` with a fixed dt so that sessions are deterministic.
@@ -16,6 +16,7 @@ import pygame_gui
 from sim.paths import assets_dir
 from sim.core.scoring.config import load_config
 from sim.core.exercise.techniques import load_library
+from sim.ui.screens import SCREENS, ResumeScreen
 from sim.ui.settings import ui_settings
 
 
@@ -68,8 +69,6 @@ class App:
         self.exit_code = 0
         self.frames = 0
         self.screen = None
-        from sim.ui.screens import ResumeScreen
-
         if options.view_record is not None:
             self.open("viewer", options.view_record, options.view_record_path)
             return
@@ -117,8 +116,6 @@ class App:
 
     def open(self, name: str, *args):
         """Switch to a new screen of the kind `name` (a key of sim.ui.screens.SCREENS); returns it."""
-        from sim.ui.screens import SCREENS
-
         screen = SCREENS[name](self, *args)
         self.switch(screen)
         return screen

@@ -10,7 +10,7 @@ from sim.core.records.attempt import Attempt
 from sim.core.exercise.scenario import LoadedScenario
 from sim.core.scoring.engine import ScreeningAnswer
 from sim.ui import style
-from sim.ui.screens.base import Screen, _button, PAD, _clock
+from sim.ui.screens.base import PAD, Screen, _button, _clock
 
 
 class BriefingScreen(Screen):

@@ -11,7 +11,7 @@ import pygame_gui
 from sim.errors import InputError
 from sim.core.exercise.scenario import LoadedScenario, load_scenario_file, scenario_files
 from sim.ui import style
-from sim.ui.screens.base import Screen, _button, PAD, _clock
+from sim.ui.screens.base import PAD, Screen, _button, _clock
 
 
 @dataclass

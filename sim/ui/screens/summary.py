@@ -11,7 +11,7 @@ from sim.ui import style
 from sim.ui.layers import MarkLayer
 from sim.ui.mapview import MapView
 from sim.ui.textview import Run, TextView
-from sim.ui.screens.base import Screen, _button, PAD, _tag
+from sim.ui.screens.base import PAD, Screen, _button, _tag
 
 
 class SummaryScreen(Screen):

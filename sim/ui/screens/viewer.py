@@ -10,7 +10,7 @@ from sim.errors import InputError
 from sim.ui import style
 from sim.ui.layers import MarkLayer
 from sim.ui.mapview import MapView
-from sim.ui.screens.base import Screen, _button, TOP_BAR, SIDE, PAD
+from sim.ui.screens.base import PAD, SIDE, TOP_BAR, Screen, _button
 
 
 class RecordViewerScreen(Screen):
