@@ -143,6 +143,3 @@ class BriefingScreen(Screen):
             y = self.col2.bottom - 196
             style.text(surf, "Screening: may this patient be treated today?", (inner2.left, y), 21, style.INK, True)
             style.text(surf, "Decide, choose the reason, then Continue.", (inner2.left, y + 22), 18, style.MUTED)
-
-
-# ====================================================================== workspace

@@ -169,6 +169,3 @@ class PickerScreen(Screen):
         y += 10
         style.text(surf, "Objective", (inner.left, y), 20, style.INK, True)
         style.paragraph(surf, spec.objective, pygame.Rect(inner.left, y + 22, inner.width, inner.bottom - y - 22), 19)
-
-
-# ====================================================================== briefing

@@ -70,6 +70,3 @@ class ResumeScreen(Screen):
         for line in lines:
             y = style.paragraph(surf, line, pygame.Rect(inner.left, y, inner.width, inner.bottom - y), 19,
                                 style.MUTED) + 2
-
-
-# ====================================================================== summary
