@@ -49,12 +49,44 @@ class HelpRow(FileModel):
     does: str
 
 
+class PointerSettings(FileModel):
+    double_click_ms: int = Field(gt=0, le=2000)
+    """Two clicks on one exercise in the picker within this many ms start it."""
+    hover_px: float = Field(gt=0, le=100)
+    """An injection mark is under the cursor within this distance [px]."""
+    zoom_per_notch: float = Field(gt=1, le=4)
+    """One wheel notch zooms by this factor."""
+
+
 class UiSettings(FileModel):
     window: WindowSettings
     needle: NeedleSettings
     steps_shift_factor: float = Field(gt=0)
     """Shift multiplies every needle step by this."""
+    pointer: PointerSettings
     help: list[HelpRow]
+    """The help box; `does` may name the needle's steps in {braces} ({depth_step_mm}, {depth_step_mm_shift}...)."""
+
+    @model_validator(mode="after")
+    def _help_names_known_steps(self):
+        values = self.step_values()
+        for row in self.help:
+            try:
+                row.does.format(**values)
+            except (KeyError, ValueError, IndexError) as exc:
+                raise ValueError(f'help row "{row.keys}" names {exc} which is not one of {sorted(values)}') from None
+        return self
+
+    def step_values(self) -> dict[str, float]:
+        n = self.needle
+        steps = {"depth_step_mm": n.depth_step_mm, "angle_step_deg": n.angle_step_deg,
+                 "volume_step_ml": n.volume_step_ml}
+        return steps | {f"{k}_shift": v * self.steps_shift_factor for k, v in steps.items()}
+
+    def help_rows(self) -> list[tuple[str, str]]:
+        """The help box's rows with the steps filled in."""
+        values = self.step_values()
+        return [(row.keys, row.does.format(**values)) for row in self.help]
 
 
 @functools.lru_cache(maxsize=1)

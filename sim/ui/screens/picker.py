@@ -11,6 +11,7 @@ import pygame_gui
 from sim.errors import InputError
 from sim.core.exercise.scenario import LoadedScenario, load_scenario_file, scenario_files
 from sim.ui import style
+from sim.ui.settings import ui_settings
 from sim.ui.screens.base import PAD, Screen, _button, _clock
 
 
@@ -108,7 +109,7 @@ class PickerScreen(Screen):
             i = self.scroll + (event.pos[1] - self.list_rect.top) // self.ROW
             if 0 <= i < len(self.items) and self.items[i].kind == "scenario":
                 now = pygame.time.get_ticks()
-                double = self._last_click[0] == i and now - self._last_click[1] < 400
+                double = self._last_click[0] == i and now - self._last_click[1] < ui_settings().pointer.double_click_ms
                 self.selected = i
                 self._last_click = (i, now)
                 if double:

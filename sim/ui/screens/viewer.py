@@ -8,6 +8,7 @@ import pygame_gui
 
 from sim.errors import InputError
 from sim.ui import style
+from sim.ui.settings import ui_settings
 from sim.ui.layers import MarkLayer
 from sim.ui.mapview import MapView
 from sim.ui.screens.base import PAD, SIDE, TOP_BAR, Screen, _button
@@ -84,7 +85,7 @@ class RecordViewerScreen(Screen):
         elif event.type == pygame.MOUSEWHEEL:
             pos = pygame.mouse.get_pos()
             if self.view.rect.collidepoint(pos):
-                self.view.zoom_at(pos, 1.15 ** event.y)
+                self.view.zoom_at(pos, ui_settings().pointer.zoom_per_notch ** event.y)
 
     def update(self, dt: float) -> None:
         if self.playing:

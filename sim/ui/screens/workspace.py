@@ -239,7 +239,7 @@ class WorkspaceScreen(Screen):
         elif event.type == pygame.MOUSEWHEEL:
             pos = pygame.mouse.get_pos()
             if self.view.rect.collidepoint(pos):
-                self.view.zoom_at(pos, 1.15 ** event.y)
+                self.view.zoom_at(pos, ui_settings().pointer.zoom_per_notch ** event.y)
         elif event.type == pygame.MOUSEBUTTONDOWN:
             if not self.view.rect.collidepoint(event.pos):
                 return
@@ -435,7 +435,7 @@ class WorkspaceScreen(Screen):
             return None
         d = np.hypot(*(self.positions() - self.cursor_mm).T) * self.view.scale
         i = int(np.argmin(d))
-        return i if d[i] <= 8 else None
+        return i if d[i] <= ui_settings().pointer.hover_px else None
 
     def draw_overlay(self, surf) -> None:
         msg, left = self.toast

@@ -137,7 +137,7 @@ def findings(ws) -> pygame.Surface:
 
 def help_overlay(surf) -> None:
     """The keys and the mouse (assets/ui.yaml `help`), in a box over the shaded window."""
-    rows = ui_settings().help
+    rows = ui_settings().help_rows()
     w, h = surf.get_size()
     rect = pygame.Rect(0, 0, 640, 60 + 26 * len(rows))
     rect.center = (w // 2, h // 2)
@@ -146,10 +146,10 @@ def help_overlay(surf) -> None:
     surf.blit(shade, (0, 0))
     pygame.draw.rect(surf, (255, 255, 255), rect, border_radius=8)
     style.text(surf, "Keys and mouse", (rect.left + 20, rect.top + 16), 26, style.INK, True)
-    for k, row in enumerate(rows):
+    for k, (keys, does) in enumerate(rows):
         y = rect.top + 52 + 26 * k
-        style.text(surf, row.keys, (rect.left + 20, y), 20, style.ACCENT, True)
-        style.text(surf, row.does, (rect.left + 200, y), 20)
+        style.text(surf, keys, (rect.left + 20, y), 20, style.ACCENT, True)
+        style.text(surf, does, (rect.left + 200, y), 20)
 
 
 def cursor(ws, surf) -> None:
