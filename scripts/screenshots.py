@@ -20,7 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 from sim.core.scoring.injections import read_log  # noqa: E402
 from sim.ui import screens  # noqa: E402
-from sim.ui.app import REPLAY_INJECT, App, Options  # noqa: E402
+from sim.ui.app import App, Options  # noqa: E402
+from sim.ui.events import REPLAY_INJECT  # noqa: E402
 
 OUT = ROOT / "docs" / "img"
 

@@ -16,24 +16,7 @@ LINT_IMPORTS = shutil.which("lint-imports", path=Path(sys.executable).parent) or
 PYPROJECT = ROOT / "pyproject.toml"
 CONTRACTS = tomllib.loads(PYPROJECT.read_text())["tool"]["importlinter"]["contracts"]
 
-# Contracts broken on this branch by imports that other work removes; strict, so that each turns into a failure
-# the day it is kept (then its entry goes).
-BROKEN = {
-    "ui-acyclic": "sim.ui.screens imports sim.ui.app, which imports sim.ui.screens",
-    "acyclic": "sim.ui.screens <-> sim.ui.app",
-}
-
-
-def _param(contract: dict):
-    marks = [pytest.mark.xfail(strict=True, reason=BROKEN[contract["id"]])] if contract["id"] in BROKEN else []
-    return pytest.param(contract["id"], id=contract["id"], marks=marks)
-
-
-def test_every_broken_entry_names_a_contract():
-    assert set(BROKEN) <= {c["id"] for c in CONTRACTS}
-
-
-@pytest.mark.parametrize("contract", [_param(c) for c in CONTRACTS])
+@pytest.mark.parametrize("contract", [c["id"] for c in CONTRACTS])
 def test_contract_is_kept(contract):
     assert LINT_IMPORTS, "lint-imports is not installed (pip install -e '.[test]')"
     # This checkout's sim, whatever is installed

@@ -1,4 +1,4 @@
-"""The trainer application: the window, the event loop and the screens (picker, briefing, workspace, summary).
+"""The trainer application: the window, the event loop and the switch from one screen (sim.ui.screens) to the next.
 
 `App.step(dt)` runs one frame: it drains the event queue (real or posted), updates and draws. `run()` loops it
 in real time; tests call `step()` with a fixed dt so that sessions are deterministic.
@@ -6,7 +6,6 @@ in real time; tests call `step()` with a fixed dt so that sessions are determini
 
 from __future__ import annotations
 
-import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +16,8 @@ import pygame_gui
 from sim.paths import assets_dir
 from sim.core.scoring.config import load_config
 from sim.core.exercise.techniques import load_library
-from sim.core.files.yamlio import load_yaml_file
-
-REPLAY_INJECT = pygame.event.custom_type()
-REPLAY_SUBMIT = pygame.event.custom_type()
+from sim.ui.screens import SCREENS, ResumeScreen
+from sim.ui.settings import ui_settings
 
 
 class NoDisplayError(RuntimeError):
@@ -47,18 +44,13 @@ class Options:
     size: tuple[int, int] | None = None
 
 
-@functools.lru_cache(maxsize=1)
-def ui_settings() -> dict:
-    return load_yaml_file(assets_dir() / "ui.yaml").data
-
-
 class App:
     def __init__(self, options: Options):
         self.options = options
         settings = ui_settings()
-        size = options.size or tuple(settings["window"]["size"])
-        self.min_size = tuple(settings["window"]["min_size"])
-        self.fps = int(settings["window"]["fps"])
+        size = options.size or settings.window.size
+        self.min_size = settings.window.min_size
+        self.fps = settings.window.fps
         try:
             pygame.display.init()
             pygame.font.init()
@@ -77,13 +69,8 @@ class App:
         self.exit_code = 0
         self.frames = 0
         self.screen = None
-        self.last_saved: Path | None = None
-        from sim.ui.screens import BriefingScreen, PickerScreen, ResumeScreen, WorkspaceScreen
-
         if options.view_record is not None:
-            from sim.ui.screens import RecordViewerScreen
-
-            self.switch(RecordViewerScreen(self, options.view_record, options.view_record_path))
+            self.open("viewer", options.view_record, options.view_record_path)
             return
         pending = []
         if not options.replay or options.resume:
@@ -103,21 +90,18 @@ class App:
 
     def _start(self) -> None:
         options = self.options
-        from sim.ui.screens import BriefingScreen, PickerScreen, WorkspaceScreen
-
         if options.scenario or options.replay:
             from sim.core.exercise.scenario import load_scenario
 
             scenario = load_scenario(options.scenario or options.picker_default, self.library)
             mode = options.mode or scenario.spec.mode
             if options.replay:  # straight to the workspace, as a trainee who has read the briefing
-                workspace = WorkspaceScreen(self, scenario, mode, options.screening)
-                self.switch(workspace)
+                workspace = self.open("workspace", scenario, mode, options.screening)
                 workspace.begin_replay(options.replay)
             else:
-                self.switch(BriefingScreen(self, scenario, mode))
+                self.open("briefing", scenario, mode)
         else:
-            self.switch(PickerScreen(self, options.picker_default))
+            self.open("picker", options.picker_default)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -129,6 +113,12 @@ class App:
         self.manager.clear_and_reset()
         self.screen = screen
         self.screen.layout(self.size)
+
+    def open(self, name: str, *args):
+        """Switch to a new screen of the kind `name` (a key of sim.ui.screens.SCREENS); returns it."""
+        screen = SCREENS[name](self, *args)
+        self.switch(screen)
+        return screen
 
     def quit(self, code: int = 0) -> None:
         self.running = False

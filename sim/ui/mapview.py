@@ -88,9 +88,6 @@ class MapView:
         self.centre = self._bounds_centre()
         self._cache = None
 
-    def invalidate(self) -> None:
-        self._cache = None
-
     # ------------------------------------------------------------ drawing
 
     def background(self) -> pygame.Surface:

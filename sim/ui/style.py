@@ -7,6 +7,8 @@ import math
 
 import pygame
 
+from sim.paths import font_file
+
 BG = (236, 238, 241)
 PANEL = (250, 250, 252)
 PANEL_EDGE = (200, 204, 212)
@@ -31,11 +33,15 @@ LAYER_COLOURS = {"epidermis": (240, 200, 175), "dermis": (232, 170, 150), "fat":
 VERDICT_WORDS = {"ok": "ok", "warn": "warning", "fail": "fail", "critical": "CRITICAL"}
 
 
-@functools.lru_cache(maxsize=32)
+# `size` is the size the layout was drawn for under pygame's built-in font, which renders at 0.6875 of it; the
+# shipped font at that point size keeps every text's width and cap height.
+POINTS_PER_SIZE = 0.6875
+
+
+@functools.lru_cache(maxsize=64)
 def font(size: int, bold: bool = False) -> pygame.font.Font:
-    f = pygame.font.Font(None, size)
-    f.set_bold(bold)
-    return f
+    """Noto Sans (assets/fonts) for a text `size` of the layout; bold is the shipped bold face."""
+    return pygame.font.Font(str(font_file(bold=bold)), max(1, int(size * POINTS_PER_SIZE)))
 
 
 def text(surface: pygame.Surface, s: str, pos, size: int = 20, colour=INK, bold: bool = False,

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import functools
 import re
-from importlib.resources import files
 
 import pygame
 
+from sim.paths import font_file
 from sim.ui import style
 from sim.ui.layers import Cached
 
@@ -29,9 +29,8 @@ WHEEL_LINES = 3
 
 @functools.lru_cache(maxsize=8)
 def theme_font(size: int, bold: bool = False) -> pygame.font.Font:
-    """Noto Sans as pygame_gui ships it (the theme's text font)."""
-    name = "NotoSans-Bold.ttf" if bold else "NotoSans-Regular.ttf"
-    return pygame.font.Font(str(files("pygame_gui.data") / name), size)
+    """Noto Sans from assets/fonts: the same files as pygame_gui's own, the UI theme's text font."""
+    return pygame.font.Font(str(font_file(bold=bold)), size)
 
 
 class TextView:

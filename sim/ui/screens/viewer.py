@@ -1,0 +1,141 @@
+"""The record viewer: a saved attempt, injection by injection."""
+
+from __future__ import annotations
+
+import numpy as np
+import pygame
+import pygame_gui
+
+from sim.errors import InputError
+from sim.ui import style
+from sim.ui.settings import ui_settings
+from sim.ui.layers import MarkLayer
+from sim.ui.mapview import MapView
+from sim.ui.screens.base import PAD, SIDE, TOP_BAR, Screen, _button
+
+
+class RecordViewerScreen(Screen):
+    """A saved attempt, injection by injection: Right / Left step, Space plays and pauses, Home / End."""
+
+    PERIOD = 0.6
+
+    def __init__(self, app, record: dict, path: str = ""):
+        super().__init__(app)
+        from sim.core.records.model import normalized
+        from sim.session import check_signature, find_exercise, signature_status
+
+        raw, record = record, normalized(record)
+        self.record = record
+        self.report = record["report"]
+        scn = find_exercise(record, app.library, path or "record")
+        self.scenario = scn
+        self.status = signature_status(*check_signature(raw))
+        self.view = MapView(scn, pygame.Rect(0, TOP_BAR, 800, 600))
+        self.view.show_danger = True
+        self.marks = MarkLayer(self.view)
+        self.shown = 0
+        self.playing = False
+        self.clock = 0.0
+
+    @property
+    def total(self) -> int:
+        return len(self.report["injections"])
+
+    def layout(self, size) -> None:
+        w, h = size
+        m = self.app.manager
+        self.view.set_rect(pygame.Rect(0, TOP_BAR, w - SIDE, h - TOP_BAR))
+        self.side = pygame.Rect(w - SIDE + PAD, TOP_BAR + PAD, SIDE - 2 * PAD, h - TOP_BAR - 2 * PAD)
+        x = w - SIDE + PAD
+        self.b_prev = _button("< Step", (x, 8, 100, 36), m)
+        self.b_play = _button("Pause" if self.playing else "Play", (x + 110, 8, 100, 36), m, "#primary")
+        self.b_next = _button("Step >", (x + 220, 8, 100, 36), m)
+
+    def step(self, delta: int) -> None:
+        self.shown = int(np.clip(self.shown + delta, 0, self.total))
+
+    def toggle_play(self) -> None:
+        self.playing = not self.playing
+        if self.playing and self.shown >= self.total:
+            self.shown = 0
+        self.app.manager.clear_and_reset()
+        self.layout(self.app.size)
+
+    def handle(self, event) -> None:
+        if event.type == pygame_gui.UI_BUTTON_PRESSED:
+            if event.ui_element is self.b_prev:
+                self.step(-1)
+            elif event.ui_element is self.b_next:
+                self.step(1)
+            elif event.ui_element is self.b_play:
+                self.toggle_play()
+        elif event.type == pygame.KEYDOWN:
+            if event.key == pygame.K_RIGHT:
+                self.step(1)
+            elif event.key == pygame.K_LEFT:
+                self.step(-1)
+            elif event.key == pygame.K_SPACE:
+                self.toggle_play()
+            elif event.key == pygame.K_HOME:
+                self.shown = 0
+            elif event.key == pygame.K_END:
+                self.shown = self.total
+            elif event.key == pygame.K_ESCAPE:
+                self.app.quit(0)
+        elif event.type == pygame.MOUSEWHEEL:
+            pos = pygame.mouse.get_pos()
+            if self.view.rect.collidepoint(pos):
+                self.view.zoom_at(pos, ui_settings().pointer.zoom_per_notch ** event.y)
+
+    def update(self, dt: float) -> None:
+        if self.playing:
+            self.clock += dt
+            while self.clock >= self.PERIOD:
+                self.clock -= self.PERIOD
+                self.step(1)
+                if self.shown >= self.total:
+                    self.playing = False
+                    self.app.manager.clear_and_reset()
+                    self.layout(self.app.size)
+                    break
+
+    def _paint_marks(self, surf: pygame.Surface, start: int) -> None:
+        entries = self.report["injections"][start:self.shown]
+        pts = self.view.to_local(np.array([[e["x_mm"], e["y_mm"]] for e in entries]))
+        for e, p in zip(entries, pts):
+            style.mark(surf, e["verdict"], p, 5, e["index"] + 1)
+
+    def draw(self, surf) -> None:
+        entries = self.report["injections"][:self.shown]
+        self.marks.draw(surf, tuple(entries), b"", self._paint_marks)  # a saved report's entries do not change
+        if entries:
+            pygame.draw.circle(surf, style.ACCENT, self.view.to_px((entries[-1]["x_mm"], entries[-1]["y_mm"])), 12, 2)
+        w = surf.get_width()
+        pygame.draw.rect(surf, style.PANEL, (0, 0, w - SIDE, TOP_BAR))
+        rep = self.report
+        style.text(surf, f"{rep.get('title', rep['scenario'])} - {self.record.get('trainee') or '(no name)'}",
+                   (PAD, 8), 22, style.INK, True)
+        style.text(surf, f"Score {rep['score']:.1f}, {'passed' if rep['passed'] else 'not passed'}; "
+                         f"{self.status}; injection {self.shown} of {self.total}", (PAD, 32), 18, style.MUTED)
+        r = self.side
+        pygame.draw.rect(surf, style.PANEL, r)
+        pygame.draw.rect(surf, style.PANEL_EDGE, r, 1)
+        inner = r.inflate(-16, -16)
+        if not entries:
+            style.paragraph(surf, "Right arrow or Step shows the first injection; Space plays the attempt.", inner,
+                            18, style.MUTED)
+            return
+        e = entries[-1]
+        y = style.paragraph(surf, f"#{e['index'] + 1} {e['technique']}: {e['verdict']}", inner, 21, style.INK,
+                            True) + 2
+        y = style.paragraph(surf, f"({e['x_mm']:g}, {e['y_mm']:g}) mm, {e['depth_mm']:g} mm deep, "
+                                  f"{e['angle_deg']:g} deg, {e['volume_ml']:g} ml; {e.get('region') or 'off the map'}"
+                                  f", {e.get('layer') or '-'}", pygame.Rect(inner.left, y, inner.width, 60), 17,
+                            style.MUTED) + 6
+        for f in e["findings"] or [{"rule": "ok", "verdict": "ok", "message": "Within the spec.", "source": ""}]:
+            y = style.paragraph(surf, f"{f['rule']}: {f['message']}", pygame.Rect(inner.left, y, inner.width,
+                                                                                  inner.bottom - y), 17,
+                                style.VERDICT[f["verdict"]] if f["verdict"] != "warn" else (150, 100, 0)) + 2
+            if f["source"]:
+                y = style.paragraph(surf, f["source"], pygame.Rect(inner.left, y, inner.width, inner.bottom - y), 14,
+                                    style.MUTED) + 6

@@ -1,0 +1,205 @@
+"""The workspace's panels, each drawn onto its own picture: the top bar, the needle panel, the findings, the tooltip
+and the help; `ws` is the WorkspaceScreen whose state they show."""
+
+from __future__ import annotations
+
+import pygame
+
+from sim.core.vocabulary import VERDICTS
+from sim.ui import crosssection, style
+from sim.ui.screens.base import PAD, TOP_BAR, _clock
+from sim.ui.settings import ui_settings
+
+
+def tooltip(ws, i: int) -> pygame.Surface:
+    """The verdict and findings of injection i, in a box drawn next to the cursor."""
+    ev = ws.attempt.evaluation
+    findings = ev.findings(i)
+    lines = [f"#{i + 1} {ws.app.library.get(ws.attempt.records[i]['technique']).name}: "
+             f"{style.VERDICT_WORDS[VERDICTS[int(ev.verdict[i])]]}"]
+    lines += [f"{f.rule}: {f.message}" for f in findings] or ["Within the spec."]
+    width = 420
+    wrapped = [(k == 0, line) for k, text_ in enumerate(lines) for line in style.wrap(text_, width - 16, 17)]
+    surf = pygame.Surface((width, len(wrapped) * 18 + 12), pygame.SRCALPHA)
+    rect = surf.get_rect()
+    pygame.draw.rect(surf, (255, 255, 255), rect, border_radius=4)
+    pygame.draw.rect(surf, style.PANEL_EDGE, rect, 1, border_radius=4)
+    for k, (bold, line) in enumerate(wrapped):
+        style.text(surf, line, (8, 6 + 18 * k), 17, style.INK, bold)
+    return surf
+
+
+def top_bar(ws, surf) -> None:
+    spec = ws.scenario.spec
+    limit = spec.time_limit_s
+    over = limit is not None and ws.elapsed > limit
+    timer = _clock(ws.elapsed) + (f" / {_clock(limit)}" if limit else "")
+    count = f"{len(ws.attempt)}" + (f" / {spec.count.min}-{spec.count.max}" if spec.count else "")
+    tool = f"{ws.tech.name}, {'mesoinjector' if ws.needle.device == 'gun' else 'by hand'}"
+    cov = None
+    if ws.scenario.target_polygons:
+        cov = (ws.attempt.evaluation.measures.get("coverage") if len(ws.attempt) else 0.0) or 0.0
+    key = (surf.get_width(), over, timer, count, tool, cov)
+    surf.blit(ws._top_pic.get(key, lambda: _draw_top_bar(ws, *key)), (0, 0))
+
+
+def _draw_top_bar(ws, w: int, over: bool, timer: str, count: str, tool: str, cov: float | None) \
+        -> pygame.Surface:
+    surf = pygame.Surface((w, TOP_BAR))
+    surf.fill(style.PANEL)
+    pygame.draw.line(surf, style.PANEL_EDGE, (0, TOP_BAR - 1), (w, TOP_BAR - 1), 1)
+    spec = ws.scenario.spec
+    title = spec.title + ("  [EXAM]" if ws.exam else "")
+    style.text(surf, title, (PAD, 8), 22, style.INK, True)
+    x = PAD
+    y = 32
+    x = style.text(surf, f"Time {timer}", (x, y), 18, style.VERDICT["fail"] if over else style.MUTED).right + 16
+    x = style.text(surf, f"Injections {count}", (x, y), 18, style.MUTED).right + 16
+    x = style.text(surf, tool, (x, y), 18, style.MUTED).right + 16
+    if cov is not None:
+        bar = pygame.Rect(x + 70, y + 2, 120, 12)
+        style.text(surf, "Coverage", (x, y), 18, style.MUTED)
+        pygame.draw.rect(surf, (220, 224, 230), bar)
+        pygame.draw.rect(surf, style.TARGET, (bar.left, bar.top, bar.width * min(1.0, cov), bar.height))
+        ok = (spec.coverage.ok if spec.coverage else ws.app.config.scoring.coverage.ok)
+        pygame.draw.line(surf, style.INK, (bar.left + bar.width * ok, bar.top - 2),
+                         (bar.left + bar.width * ok, bar.bottom + 2), 2)
+        style.text(surf, f"{cov:.0%}", (bar.right + 6, y), 18, style.MUTED)
+    return surf
+
+
+def needle_panel(ws) -> pygame.Surface:
+    surf = pygame.Surface(ws.panel_rect.size)
+    p = surf.get_rect()
+    pygame.draw.rect(surf, style.PANEL, p)
+    pygame.draw.rect(surf, style.PANEL_EDGE, p, 1)
+    style.text(surf, "Needle", (p.left + 8, p.top + 6), 21, style.INK, True)
+    t = ws.tech
+    n = ws.needle
+    rows = [("depth", 74, f"Depth {n.depth_mm:.2f} mm" if n.control == "set" or n.device == "gun"
+             else "Depth: hold to advance", f"spec {t.depth_mm.describe('mm')}"),
+            ("angle", 108, f"Angle {n.angle_deg:.0f} deg", f"spec {t.angle_deg.describe('deg')}"),
+            ("volume", 142, f"Volume {n.volume_ml:.3f} ml", f"spec {t.volume_ml.describe('ml')}")]
+    for _key, y, value, spec in rows:
+        style.text(surf, value, (p.left + 10, p.top + y), 19, style.INK, True)
+        style.text(surf, spec, (p.left + 10, p.top + y + 16), 15, style.MUTED)
+    style.text(surf, t.summary if len(t.summary) < 60 else t.summary[:57] + "...", (p.left + 10, p.top + 226),
+               15, style.MUTED)
+    style.text(surf, "F1: keys", (p.right - 8, p.top + 8), 16, style.MUTED, anchor="topright")
+    return surf
+
+
+def findings(ws) -> pygame.Surface:
+    surf = pygame.Surface(ws.list_rect.size)
+    r = surf.get_rect()
+    pygame.draw.rect(surf, style.PANEL, r)
+    pygame.draw.rect(surf, style.PANEL_EDGE, r, 1)
+    inner = r.inflate(-16, -12)
+    if ws.exam:
+        style.text(surf, "Exam", (inner.left, inner.top), 21, style.INK, True)
+        style.paragraph(surf, "Findings are shown after you submit. Marks are neutral and there is no undo.",
+                        pygame.Rect(inner.left, inner.top + 26, inner.width, 80), 18, style.MUTED)
+        return surf
+    style.text(surf, "Findings (newest first)", (inner.left, inner.top), 21, style.INK, True)
+    if not len(ws.attempt):
+        style.paragraph(surf, "Place an injection: its findings appear here at once, with the rule and its "
+                        "source. Hover a mark to see them again.",
+                        pygame.Rect(inner.left, inner.top + 26, inner.width, 120), 18, style.MUTED)
+        return surf
+    ev = ws.attempt.evaluation
+    y = inner.top + 26
+    for i in range(len(ws.attempt) - 1, -1, -1):
+        if y > inner.bottom - 20:
+            break
+        v = VERDICTS[int(ev.verdict[i])]
+        style.mark(surf, v, (inner.left + 7, y + 8), 5)
+        tech = ws.app.library.get(ws.attempt.records[i]["technique"]).name
+        style.text(surf, f"#{i + 1} {tech}: {style.VERDICT_WORDS[v]}", (inner.left + 20, y), 18, style.INK, True)
+        y += 19
+        findings = ev.findings(i)
+        if i == len(ws.attempt) - 1:
+            for f in findings:
+                y = style.paragraph(surf, f"{f.rule}: {f.message}", pygame.Rect(inner.left + 20, y, inner.width - 20,
+                                                                                 inner.bottom - y), 16,
+                                    style.VERDICT[f.verdict] if f.verdict != "warn" else (150, 100, 0))
+                y = style.paragraph(surf, f"source: {f.source}",
+                                    pygame.Rect(inner.left + 20, y, inner.width - 20, inner.bottom - y), 14,
+                                    style.MUTED) + 2
+        elif findings:
+            first = f"{findings[0].rule}: {findings[0].message}"
+            lines = style.wrap(first, inner.width - 20, 16)
+            style.text(surf, lines[0] + (" ..." if len(lines) > 1 else ""), (inner.left + 20, y), 16,
+                       style.MUTED)
+            y += 18
+        y += 4
+    return surf
+
+
+def help_overlay(surf) -> None:
+    """The keys and the mouse (assets/ui.yaml `help`), in a box over the shaded window."""
+    rows = ui_settings().help_rows()
+    w, h = surf.get_size()
+    rect = pygame.Rect(0, 0, 640, 60 + 26 * len(rows))
+    rect.center = (w // 2, h // 2)
+    shade = pygame.Surface((w, h), pygame.SRCALPHA)
+    shade.fill((0, 0, 0, 110))
+    surf.blit(shade, (0, 0))
+    pygame.draw.rect(surf, (255, 255, 255), rect, border_radius=8)
+    style.text(surf, "Keys and mouse", (rect.left + 20, rect.top + 16), 26, style.INK, True)
+    for k, (keys, does) in enumerate(rows):
+        y = rect.top + 52 + 26 * k
+        style.text(surf, keys, (rect.left + 20, y), 20, style.ACCENT, True)
+        style.text(surf, does, (rect.left + 200, y), 20)
+
+
+def cursor(ws, surf) -> None:
+    if ws.cursor_mm is None:
+        return
+    p = ws.view.to_px(ws.cursor_mm)
+    colour = style.VERDICT["critical"] if ws.pressing else style.INK
+    pygame.draw.line(surf, colour, (p[0] - 12, p[1]), (p[0] - 4, p[1]), 2)
+    pygame.draw.line(surf, colour, (p[0] + 4, p[1]), (p[0] + 12, p[1]), 2)
+    pygame.draw.line(surf, colour, (p[0], p[1] - 12), (p[0], p[1] - 4), 2)
+    pygame.draw.line(surf, colour, (p[0], p[1] + 4), (p[0], p[1] + 12), 2)
+    r = ws.region_at(ws.cursor_mm)
+    name = ws.scenario.atlas.regions[r].name if r >= 0 else "off the map"
+    label = f"({ws.cursor_mm[0]:.1f}, {ws.cursor_mm[1]:.1f}) mm  {name}"
+    box = style.font(18).size(label)
+    rect = pygame.Rect(ws.view.rect.left + 10, ws.view.rect.top + 10, box[0] + 16, box[1] + 10)
+    pygame.draw.rect(surf, style.PANEL, rect, border_radius=4)
+    pygame.draw.rect(surf, style.PANEL_EDGE, rect, 1, border_radius=4)
+    style.text(surf, label, (rect.left + 8, rect.top + 5), 18)
+    hover = ws.hovered()
+    if hover is not None and not ws.exam:
+        tip = ws._tooltip_pic.get((hover, ws._state), lambda: tooltip(ws, hover))
+        x = min(p[0] + 16, ws.view.rect.right - tip.get_width() - 4)
+        y = min(p[1] + 16, ws.view.rect.bottom - tip.get_height() - 4)
+        surf.blit(tip, (x, y))
+
+
+def cross_section(ws, surf) -> None:
+    xy = ws.cursor_mm
+    if xy is None and ws.selected is not None and ws.selected < len(ws.attempt):
+        xy = ws.positions()[ws.selected]
+    n = ws.needle
+    if xy is None:
+        args = (None, None, n.depth_mm, n.angle_deg, [])
+    else:
+        r = ws.region_at(xy)
+        skin = tuple(ws.scenario.skin[r]) if r >= 0 else None
+        name = ws.scenario.atlas.regions[r].name if r >= 0 else None
+        beneath = crosssection.structures_beneath(ws.scenario.atlas, xy[0], xy[1],
+                                                  ws.scenario.spots) if ws.view.show_danger or not ws.exam else []
+        hand = n.hand_held
+        depth = ws.press_depth if hand else n.depth_mm
+        args = (name, skin, depth, n.angle_deg, beneath, ws.pressing, n.depth_mm if hand else None)
+    # the picture shows a structure's name, depth and severity, not how far the cursor is from its axis
+    shown = tuple((b.name, b.depth_mm, b.severity) for b in args[4])
+    key = (ws.xs_rect.size, args[:4], shown, args[5:])
+
+    def render() -> pygame.Surface:
+        pic = pygame.Surface(ws.xs_rect.size)
+        crosssection.draw(pic, pic.get_rect(), *args)
+        return pic
+
+    surf.blit(ws._xs_pic.get(key, render), ws.xs_rect)
