@@ -502,8 +502,9 @@ title: {title}
 objective: >-
   {objective}
 instructions: >-
-  Scalp microinjection 2 mm deep, 45 degrees, bevel up, 0.02 ml a point, along the partings 15 mm apart with
-  points 12 mm apart (seed 003).
+  Scalp microinjection 2 mm deep, 45 degrees, bevel up, 0.02 ml a point, on the partings (drawn 15 mm apart)
+  with points 12 mm apart along them. The clinic text says "0.4-0.8 inch from the parting": here that means
+  partings 10-20 mm apart with the points on them, within 3 mm of the line (seed 003).
 map: scalp
 techniques: [scalp-microinjection]
 targets:
@@ -523,7 +524,8 @@ def scalp(sid, title, comment, objective, regions, xs=PARTINGS, flawed=None, exa
     exercise("scalp", sid, text,
              lambda s: plan(s, "scalp-microinjection", 2.0, 45, 0.02, partings=xs, along=12.0),
              flawed or [("too-deep", "depth", lambda r, s: with_(r, depth_mm=6.5)),
-                        ("too-far-apart", "coverage", lambda r, s: sparse(r, 5))])
+                        ("too-far-apart", "coverage", lambda r, s: sparse(r, 5)),
+                        ("beside-the-partings", "parting", lambda r, s: [{**x, "x_mm": x["x_mm"] + 6} for x in r])])
 
 
 scalp("scalp-diffuse-thinning", "Diffuse thinning - the whole scalp",

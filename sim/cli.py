@@ -102,6 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("--size", metavar="WxH", default="1200x900")
     pv.add_argument("--no-danger", action="store_true", help="leave the danger structures out (as in an exam)")
 
+    cal = sub.add_parser("calibrate", help="standard setting: simulated competent and novice attempts, their pass "
+                         "rates, the AUC, the proposed pass mark, one-error sweeps")
+    cal.set_defaults(func=cmd_calibrate)
+    cal.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    cal.add_argument("--format", choices=("text", "json"), default="text")
+    cal.add_argument("--plot", metavar="PNG", help="draw both groups' score distributions and the pass marks")
+    cal.add_argument("--attempts", type=int, metavar="N", help="attempts per group (default: assets/calibration.yaml)")
+    cal.add_argument("--no-sweep", action="store_true", help="leave the one-error sweeps out")
+
     r = sub.add_parser("run", help="open the trainer (the scenario picker, or straight to SCENARIO)")
     r.set_defaults(func=cmd_run)
     r.add_argument("scenario", metavar="SCENARIO", nargs="?", default=None,
@@ -400,6 +409,45 @@ def cmd_run(args) -> int:
         print(f"mesosim: no display is available to open the trainer window ({exc}); run it on a desktop, or "
               "use `mesosim run SCENARIO --replay LOG.csv` or `mesosim score`, which need none.", file=sys.stderr)
         return 1
+
+
+def cmd_calibrate(args) -> int:
+    """Contrasting groups for each exercise, from its reference solution (docs/scoring.md)."""
+    from sim.core.exercise.scenario import load_scenario
+    from sim.core.exercise.techniques import load_library
+    from sim.core.scoring.calibration import calibrate, load_calibration, to_text
+    from sim.core.scoring.config import load_config
+    from sim.core.scoring.injections import read_log
+    from sim.core.scoring.solutions import parse_answer
+
+    library, config, cal = load_library(), load_config(), load_calibration()
+    if args.attempts is not None:
+        if not 10 <= args.attempts <= 100_000:
+            return _report_problems([Problem("--attempts", 0, 0, "", "between 10 and 100000 attempts per group")])
+        cal = cal.model_copy(update={"attempts": args.attempts})
+    results = []
+    for ref in args.scenarios:
+        scenario = load_scenario(ref, library)
+        sol = scenario.spec.solutions
+        if sol is None:
+            return _report_problems([Problem(scenario.file, 0, 0, "solutions", "calibration starts from the "
+                                             "exercise's reference solution; this exercise has none")])
+        reference = read_log(Path(scenario.file).parent / sol.reference.log, library.ids, scenario.technique_ids)
+        results.append(calibrate(scenario, reference, parse_answer(sol.reference.screening), library, config, cal,
+                                 with_sweep=not args.no_sweep))
+    if args.format == "json":
+        print(json.dumps([r.as_dict() for r in results], indent=2))
+    else:
+        sys.stdout.write("\n".join(to_text(r) for r in results))
+    if args.plot:
+        from sim.exports.plots import calibration_png
+
+        try:
+            Path(args.plot).write_bytes(calibration_png(results))
+        except OSError as exc:
+            return _report_problems([Problem(args.plot, 0, 0, "", f"cannot write: {exc.strerror or exc}")])
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return EXIT_OK
 
 
 def cmd_new(args) -> int:

@@ -128,6 +128,13 @@ class Reference:
                 v_spacing = _band(nn, t.spacing_mm.bounds())
                 if nn < cfg.scoring.spacing.double_puncture_mm:
                     v_spacing = 2
+            # parting: distance to the nearest parting line of the exercise
+            v_parting = 0
+            if scn.spec.partings:
+                near = min(_seg(x, y, *a, *b)[0] for pt in scn.spec.partings
+                           for a, b in zip(pt.points_mm, pt.points_mm[1:]))
+                pc = cfg.scoring.parting
+                v_parting = 0 if near <= pc.ok_mm else (1 if near <= pc.warn_mm else 2)
             v_volume = _band(r["volume_ml"], t.volume_ml.bounds())
             if r["volume_ml"] > limits.max_volume_ml.value:
                 v_volume = max(v_volume, CODE[vcfg.over_max_volume])
@@ -154,6 +161,6 @@ class Reference:
                     best = 0.0
                 if best <= margin and depth >= sdepth:
                     v_danger = max(v_danger, code)
-            out.append([v_tech, v_target, v_depth, v_layer, v_angle, v_spacing, v_volume, v_bevel, v_product,
+            out.append([v_tech, v_target, v_depth, v_layer, v_angle, v_spacing, v_parting, v_volume, v_bevel, v_product,
                         v_device, v_danger])
         return out

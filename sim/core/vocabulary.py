@@ -46,8 +46,8 @@ Bevel = Literal["up", "down"]
 BEVELS: tuple[str, ...] = get_args(Bevel)
 ProductForm = Literal["liquid", "gel"]
 
-InjectionRule = Literal["technique", "target", "depth", "layer", "angle", "spacing", "volume", "bevel", "product",
-                        "device", "danger"]
+InjectionRule = Literal["technique", "target", "depth", "layer", "angle", "spacing", "parting", "volume", "bevel",
+                        "product", "device", "danger"]
 AttemptRule = Literal["count", "coverage", "total_volume", "time", "screening"]
 INJECTION_RULES: tuple[str, ...] = get_args(InjectionRule)
 ATTEMPT_RULES: tuple[str, ...] = get_args(AttemptRule)

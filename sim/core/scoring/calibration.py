@@ -170,6 +170,31 @@ def auc(higher: np.ndarray, lower: np.ndarray) -> float:
     return float((r - len(higher) * (len(higher) + 1) / 2.0) / (len(higher) * len(lower)))
 
 
+def proposed_pass_mark(competent: np.ndarray, novice: np.ndarray, points: int, scenario: LoadedScenario,
+                       config: Config) -> float:
+    """The contrasting-groups cut, but never so high that one injection done wholly wrong fails a competent
+    attempt: at most the competent 5th percentile less what one of `points` injections weighs in the score (small
+    errors give small changes)."""
+    cut = contrasting_cut(competent, novice)
+    if not len(competent) or not points:
+        return cut
+    weights = dict(config.scoring.weights)
+    weights.update(scenario.spec.weights)
+    applies = ["injections"] + [r for r in ("count", "coverage", "total_volume", "time", "screening")
+                                if _applies(scenario, r)]
+    total = sum(weights[r] for r in applies)
+    one = 100.0 * weights["injections"] / total / points
+    cap = float(np.percentile(competent, 5)) - one
+    return float(np.floor(min(cut, cap) * 10) / 10)
+
+
+def _applies(scenario: LoadedScenario, rule: str) -> bool:
+    spec = scenario.spec
+    return {"count": spec.count is not None, "coverage": bool(spec.targets),
+            "total_volume": spec.total_volume_ml is not None, "time": spec.time_limit_s is not None,
+            "screening": spec.patient is not None and spec.patient.screening is not None}[rule]
+
+
 def contrasting_cut(competent: np.ndarray, novice: np.ndarray) -> float:
     """The pass mark where the two groups meet: of the cuts (an attempt passes at or above it), the one that
     misclassifies the fewest attempts, each group counted as a share of its size (the intersection of the two
@@ -185,3 +210,113 @@ def contrasting_cut(competent: np.ndarray, novice: np.ndarray) -> float:
     i = int(best[len(best) // 2])
     below = float(values[i - 1]) if i > 0 else float(cuts[i]) - 0.2
     return float(np.floor((below + float(cuts[i])) / 2.0 * 10 + 0.5) / 10)
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """One error of one size: applied to every point (throughout) and to one point at a time (single)."""
+
+    error: str
+    size: float
+    throughout_score: float
+    throughout_passed: bool
+    single_flips: int
+    """How many of the points, each changed alone, turn the passing reference into a fail."""
+    points: int
+
+
+@dataclass(frozen=True)
+class Result:
+    scenario: str
+    pass_mark: float
+    competence_threshold: float
+    competent: Group
+    novice: Group
+    auc: float
+    proposed_pass_mark: float
+    proposed_threshold: float
+    sweep: list[SweepRow]
+
+    def as_dict(self) -> dict:
+        def group(g: Group) -> dict:
+            q = np.percentile(g.scores, [5, 25, 50, 75, 95]).round(1).tolist() if len(g.scores) else []
+            return {"attempts": int(len(g.scores)), "pass_rate": round(g.pass_rate, 4),
+                    "score_percentiles_5_25_50_75_95": q,
+                    "median_share_right": round(float(np.median(g.share_right)), 4) if len(g.scores) else None}
+
+        return {"scenario": self.scenario, "pass_mark": self.pass_mark,
+                "competence_threshold": self.competence_threshold, "competent": group(self.competent),
+                "novice": group(self.novice), "auc": round(self.auc, 4),
+                "proposed_pass_mark": self.proposed_pass_mark, "proposed_competence_threshold":
+                    self.proposed_threshold,
+                "sweep": [row.__dict__ for row in self.sweep]}
+
+
+def _perturbed(reference: Injections, error: str, size: float, which: np.ndarray) -> Injections:
+    """The reference with one error of `size` at the points `which` (a boolean mask)."""
+    depth, angle, volume, xy = (reference.depth_mm.copy(), reference.angle_deg.copy(), reference.volume_ml.copy(),
+                                reference.xy.copy())
+    if error == "depth_mm":
+        depth[which] += size
+    elif error == "angle_deg":
+        angle[which] += size
+    elif error == "volume_factor":
+        volume[which] *= size
+    elif error == "position_mm":
+        xy[which, 0] += size  # sideways
+    return _with(reference, xy=xy, depth_mm=depth, angle_deg=angle, volume_ml=volume)
+
+
+def sweep(scenario: LoadedScenario, reference: Injections, screening, library: Library, config: Config,
+          plan: Sweep) -> list[SweepRow]:
+    """Each error of each size applied throughout, and to each point alone: where does the verdict change?"""
+    from sim.core.scoring.batch import evaluate_many
+
+    n = len(reference)
+    rows = []
+    for error in ("depth_mm", "position_mm", "angle_deg", "volume_factor"):
+        for size in getattr(plan, error):
+            attempts = [_perturbed(reference, error, size, np.ones(n, dtype=bool))]
+            attempts += [_perturbed(reference, error, size, np.arange(n) == i) for i in range(n)]
+            evs = evaluate_many(scenario, attempts, library, config, [screening] * len(attempts))
+            rows.append(SweepRow(error, float(size), evs[0].score(), bool(evs[0].passed()),
+                                 sum(not ev.passed() for ev in evs[1:]), n))
+    return rows
+
+
+def calibrate(scenario: LoadedScenario, reference: Injections, screening, library: Library, config: Config,
+              cal: Calibration, with_sweep: bool = True) -> Result:
+    """Contrasting groups for one exercise: simulated competent and novice cohorts scored, their pass rates at
+    the exercise's own pass mark and threshold, the AUC, the proposed pass mark and competence threshold (where
+    the two groups meet), and the one-error sweeps."""
+    groups = {}
+    for k, (name, cohort) in enumerate(sorted(cal.cohorts.items())):
+        attempts = cohort_attempts(reference, cohort, cal.attempts, cal.seed + 1000 * k)
+        groups[name] = score_group(name, scenario, attempts, screening, library, config)
+    competent, novice = groups["competent"], groups["novice"]
+    threshold = (config.scoring.competence.threshold if scenario.spec.competence_threshold is None
+                 else scenario.spec.competence_threshold)
+    right_cut = contrasting_cut(np.round(competent.share_right * 100, 1), np.round(novice.share_right * 100, 1))
+    return Result(scenario.id, scenario.spec.pass_mark, threshold, competent, novice,
+                  auc(competent.scores, novice.scores),
+                  proposed_pass_mark(competent.scores, novice.scores, len(reference), scenario, config),
+                  round(right_cut / 100, 3),
+                  sweep(scenario, reference, screening, library, config, cal.sweep) if with_sweep else [])
+
+
+def to_text(result: Result) -> str:
+    c, n = result.competent, result.novice
+    lines = [f"{result.scenario}: pass mark {result.pass_mark:g}, {100 * result.competence_threshold:.0f} % of the "
+             "injections done right",
+             f"  competent: {100 * c.pass_rate:.0f} % pass, median score {np.median(c.scores):.1f}, "
+             f"{100 * np.median(c.share_right):.0f} % right",
+             f"  novice:    {100 * n.pass_rate:.0f} % pass, median score {np.median(n.scores):.1f}, "
+             f"{100 * np.median(n.share_right):.0f} % right",
+             f"  AUC {result.auc:.3f}; proposed pass mark {result.proposed_pass_mark:g}, competence threshold "
+             f"{100 * result.proposed_threshold:.0f} %"]
+    if result.sweep:
+        lines.append("  one error (throughout: score, pass; one point at a time: how many of the points fail it):")
+        for row in result.sweep:
+            lines.append(f"    {row.error:<13} {row.size:>6g}: {row.throughout_score:5.1f} "
+                         f"{'pass' if row.throughout_passed else 'FAIL'}; single {row.single_flips} of {row.points}")
+    return "\n".join(lines) + "\n"

@@ -76,8 +76,23 @@ class Competence(FileModel):
     """A criterion failed on at least this share of the injections fails the attempt."""
 
 
+class PartingCfg(FileModel):
+    ok_mm: float = Field(gt=0, le=50)
+    """A scalp point within this distance of the nearest parting is on it."""
+    warn_mm: float = Field(gt=0, le=50)
+    """Up to this distance it warns; farther fails."""
+    source: str
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.warn_mm < self.ok_mm:
+            raise ValueError("warn_mm must be at least ok_mm")
+        return self
+
+
 class ScoringConfig(FileModel):
     competence: Competence
+    parting: PartingCfg
     verdict_credit: Credits
     severity_verdict: SeverityVerdicts
     weights: dict[str, float]
@@ -176,6 +191,10 @@ class CountTexts(_Texts):
     too_many: str
 
 
+class PartingTexts(_Texts):
+    off: str
+
+
 class CoverageTexts(_Texts):
     low: str
 
@@ -203,6 +222,7 @@ class Messages(FileModel):
     layer: LayerTexts
     angle: AngleTexts
     spacing: SpacingTexts
+    parting: PartingTexts
     volume: VolumeTexts
     bevel: BevelTexts
     product: ProductTexts

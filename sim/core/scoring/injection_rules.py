@@ -14,6 +14,7 @@ from sim.core.scoring.findings import FAIL, OK, WARN, Finding, RuleResult
 from sim.core.scoring.table import allowed_by, band_verdict, band_verdict_by
 from sim.core.scoring.neighbours import exact_nearest
 from sim.core.scoring.text import fill, fmt, unit_of
+from sim.core.spatial.geometry import closest_on_segments
 from sim.core.vocabulary import CODE, LAYERS, VERDICTS
 
 
@@ -25,6 +26,7 @@ def pointwise_rules(ctx: RuleContext) -> dict[str, RuleResult]:
         "depth": rule_depth(ctx),
         "layer": rule_layer(ctx),
         "angle": rule_band(ctx, "angle", "angle_deg", "too_steep", "too_flat"),
+        "parting": rule_parting(ctx),
         "volume": rule_volume(ctx),
         "bevel": rule_bevel(ctx),
         "product": rule_product(ctx),
@@ -209,6 +211,29 @@ def rule_spacing(ctx: RuleContext, nn: np.ndarray, group: np.ndarray | None = No
         return [Finding("spacing", VERDICTS[int(verdict[i])],
                         ctx.text("spacing", case, measured=fmt(d, "mm"), technique=tech.name, expected=expected),
                         tech.spacing_mm.source, d, expected, "mm")]
+
+    return RuleResult(verdict, explain)
+
+
+def rule_parting(ctx: RuleContext) -> RuleResult:
+    """parting: on an exercise with partings (the scalp), each point's distance to the nearest parting against
+    scoring.yaml parting.ok_mm (on it) and warn_mm (a warning; farther fails). Source: parting.source (seed 003,
+    read as techniques.md proposes)."""
+    n = len(ctx.inj)
+    cfg = ctx.config.scoring.parting
+    lines = [np.asarray(p.points_mm, dtype=np.float64) for p in ctx.scenario.spec.partings]
+    if not lines or not n:
+        return RuleResult(np.zeros(n, dtype=np.int8), lambda i: [])
+    a = np.concatenate([p[:-1] for p in lines])
+    b = np.concatenate([p[1:] for p in lines])
+    dist = closest_on_segments(ctx.inj.xy, a, b)[0].min(axis=1)
+    verdict = np.where(dist <= cfg.ok_mm, OK, np.where(dist <= cfg.warn_mm, WARN, FAIL)).astype(np.int8)
+
+    def explain(i: int) -> list[Finding]:
+        expected = fmt(cfg.ok_mm, "mm")
+        return [Finding("parting", VERDICTS[int(verdict[i])],
+                        ctx.text("parting", "off", measured=fmt(float(dist[i]), "mm"), expected=expected),
+                        cfg.source, float(dist[i]), expected, "mm")]
 
     return RuleResult(verdict, explain)
 
