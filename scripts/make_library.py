@@ -185,10 +185,10 @@ exercise("face", "periorbital-micro-papules", """\
 id: periorbital-micro-papules
 title: Crow's feet and lower lid - micro papules
 objective: >-
-  Place micro papules on the thin periorbital skin by hand: 1.5 mm deep, above the orbital septum, never near
-  the lid margin, small volumes.
+  Place micro papules on the thin periorbital skin by hand: about 1.5 mm deep (1.4 mm on the thin lids), above
+  the orbital septum, never near the lid margin, small volumes.
 instructions: >-
-  Micro papules 1.5 mm deep, needle almost flat (10 degrees), bevel up, 0.003 ml, points 6-7 mm apart over the
+  Micro papules 1.4 mm deep, needle almost flat (12 degrees), bevel up, 0.0035 ml, points 6-7 mm apart over the
   crow's feet and the lower lids. Keep 2 mm from the lid margin. By hand only.
 map: face
 variant: female
@@ -203,7 +203,7 @@ count: {{min: {cmin}, max: {cmax}}}
 {time}pass_mark: 80
 coverage: {{ok: 0.8, warn: 0.65}}
 significant: [device]  # by hand only around the eyes
-""", lambda s: plan(s, "micro-papule", 1.5, 12, 0.0035, spacing=6.5),
+""", lambda s: plan(s, "micro-papule", 1.4, 12, 0.0035, spacing=6.5),
     [("too-deep-inside-the-rim", "danger", lambda r, s: with_(r, depth_mm=3.0)),
      ("mesoinjector-near-the-eye", "device", lambda r, s: with_(r, device="gun"))])
 
@@ -541,6 +541,28 @@ scalp("scalp-occipital", "The back of the head", "Focal thinning: the occipital 
       "Treat the back of the head, above the occipital arteries and nerves.", ["occipital"],
       xs=[-60, -45, -30, -15, 0, 15, 30, 45, 60])
 
+PASS_MARKS = {  # set with mesosim calibrate (contrasting groups, docs/scoring.md); the others keep 80
+    "cheek-medium-papules": 79.3,
+    "choose-the-technique": 88.4,
+    "forehead-nappage-exam": 90.3,
+    "forehead-nappage": 90.0,
+    "glabella-frown-lines": 88.4,
+    "malar-pigmentation": 88.4,
+    "nasolabial-folds": 78.5,
+    "neck-nappage": 90.0,
+    "perioral-lines": 88.4,
+    "periorbital-micro-papules-exam": 72.2,
+    "periorbital-micro-papules": 71.1,
+    "submental-fat-infiltration": 80.8,
+    "scalp-crown": 90.0,
+    "scalp-diffuse-thinning-exam": 90.3,
+    "scalp-diffuse-thinning": 90.0,
+    "scalp-occipital": 90.0,
+    "scalp-temples": 90.0,
+    "screening-many-moles": 90.6,
+}
+
+
 EXAMS = {"forehead-nappage": 900, "periorbital-micro-papules": 900, "scalp-diffuse-thinning": 1800}
 
 
@@ -577,6 +599,9 @@ def write_one(ex, exam: bool) -> int:
     if ex["id"] == "scalp-diffuse-thinning":
         cmin, cmax = 100, 120  # seed 003: 100-120 injections for the whole scalp
     body = text.format(mode=mode, time=time, cmin=cmin, cmax=cmax)
+    if sid in PASS_MARKS:
+        body = body.replace("pass_mark: 80\n", f"pass_mark: {PASS_MARKS[sid]:g}  # set with mesosim calibrate "
+                                                 "(docs/scoring.md)\n")
     if n == 0:  # a patient who must not be treated: no count to meet
         body = body.replace("count: {min: 0, max: 0}\n", "")
     answer, wrong = ex["screening"] or (None, None)

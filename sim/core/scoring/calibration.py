@@ -172,9 +172,10 @@ def auc(higher: np.ndarray, lower: np.ndarray) -> float:
 
 def proposed_pass_mark(competent: np.ndarray, novice: np.ndarray, points: int, scenario: LoadedScenario,
                        config: Config) -> float:
-    """The contrasting-groups cut, but never so high that one injection done wholly wrong fails a competent
-    attempt: at most the competent 5th percentile less what one of `points` injections weighs in the score (small
-    errors give small changes)."""
+    """The contrasting-groups cut, but never stricter than the competence rule itself (the score of an attempt
+    with just the competence threshold of its injections right and the others wholly wrong), nor so high that one
+    injection done wholly wrong fails a competent attempt (the competent 5th percentile less what one of `points`
+    injections weighs): small errors give small changes."""
     cut = contrasting_cut(competent, novice)
     if not len(competent) or not points:
         return cut
@@ -183,8 +184,11 @@ def proposed_pass_mark(competent: np.ndarray, novice: np.ndarray, points: int, s
     applies = ["injections"] + [r for r in ("count", "coverage", "total_volume", "time", "screening")
                                 if _applies(scenario, r)]
     total = sum(weights[r] for r in applies)
-    one = 100.0 * weights["injections"] / total / points
-    cap = float(np.percentile(competent, 5)) - one
+    share = weights["injections"] / total
+    one = 100.0 * share / points
+    threshold = (config.scoring.competence.threshold if scenario.spec.competence_threshold is None
+                 else scenario.spec.competence_threshold)
+    cap = min(float(np.percentile(competent, 5)) - one, 100.0 * (1.0 - share * (1.0 - threshold)))
     return float(np.floor(min(cut, cap) * 10) / 10)
 
 

@@ -74,6 +74,8 @@ class Competence(FileModel):
     """Default share of an attempt's injections that must be done right."""
     throughout: float = Field(gt=0, le=1)
     """A criterion failed on at least this share of the injections fails the attempt."""
+    throughout_rules: list[InjectionRule]
+    """The per-injection criteria `throughout` applies to."""
 
 
 class PartingCfg(FileModel):

@@ -176,8 +176,9 @@ class Evaluation:
         if not n:
             return []
         limit = self.config.scoring.competence.throughout
+        checked = set(self.config.scoring.competence.throughout_rules)
         out = []
-        for rule in INJECTION_RULES:
+        for rule in (r for r in INJECTION_RULES if r in checked):
             counts = (self.counts[rule] if self.counts is not None
                       else np.bincount(self.rules[rule].verdict, minlength=4).tolist())
             if (counts[FAIL] + counts[CRITICAL]) / n >= limit:
