@@ -206,6 +206,8 @@ class Evaluation:
         if n:
             significant = self.significant.any(axis=0)
             for k, rule in enumerate(INJECTION_RULES):
+                if rule == "parting" and not self.scenario.spec.partings:
+                    continue  # nothing to follow: not a criterion of this exercise
                 counts = (self.counts[rule] if self.counts is not None
                           else np.bincount(self.rules[rule].verdict, minlength=4).tolist())
                 out.append({"rule": rule, "weight": 0.0, "significant": bool(significant[k]),
