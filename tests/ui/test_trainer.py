@@ -157,7 +157,19 @@ def test_screening_decision_is_scored(make_app, tmp_path):
     b = d.screen
     assert not b.b_start.is_enabled
     d.press(b.decision_buttons["no-go"])
-    b.reason = "pregnancy"
+    # the reason chosen as a trainee chooses it: a click opens the list, a click on an item picks it
+    menu = d.screen.reason_menu
+    d.down(menu.rect.center)
+    d.up(menu.rect.center)
+    d.frames(3)
+    items = menu.current_state.options_selection_list.item_list
+    (item,) = [i for i in items if i["text"].lower().startswith("pregnan")]
+    pos = item["button_element"].rect.center
+    assert d.app.window.get_rect().collidepoint(pos), "the reason is off the window"
+    d.down(pos)
+    d.up(pos)
+    d.frames(3)
+    assert d.screen.answer().reason == "pregnancy"
     d.press(d.screen.b_start)
     s = d.screen
     assert isinstance(s, screens.SummaryScreen)

@@ -131,11 +131,6 @@ class Technique(FileModel):
             return self.reach_mm.value
         return float(self.spacing_mm.ok[1]) / math.sqrt(2.0)
 
-    def reach_source(self) -> str:
-        if self.reach_mm is not None:
-            return self.reach_mm.source
-        return f"half the diagonal of a square grid at the largest ok spacing ({self.spacing_mm.source})"
-
 
 class MaxVolume(FileModel):
     value: float = Field(gt=0)
