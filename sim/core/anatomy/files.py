@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from sim.core.files.model import FileModel, validate
 from sim.core.files.yamlio import load_yaml_file
@@ -24,6 +24,17 @@ from sim.errors import InputError, Problem
 from sim.paths import assets_dir
 
 Point = tuple[float, float]
+
+
+def _simple_polygon(points: list[Point]) -> list[Point]:
+    problem = polygon_problem(points)
+    if problem:
+        raise ValueError(problem)
+    return points
+
+
+SimplePolygon = Annotated[list[Point], Field(min_length=3), AfterValidator(_simple_polygon)]
+"""A polygon [mm] of at least three points whose edges do not cross."""
 Evidence = Literal["V", "D", "GK", "P"]
 """How a number is backed (docs/atlas.md): V confirmed in a published source, D derived from such numbers, GK
 general anatomical knowledge, P a proposal of this atlas (its note says why the number was chosen)."""
@@ -105,16 +116,8 @@ class Region(FileModel):
     tags: list[Slug] = []
     """Properties the rules refer to, e.g. 'periorbital' or 'nasolabial' (no mesoinjector there)."""
     paired: bool = False
-    polygon_mm: list[Point] = Field(min_length=3)
+    polygon_mm: SimplePolygon
     skin: RegionSkin
-
-    @field_validator("polygon_mm")
-    @classmethod
-    def _simple(cls, v):
-        problem = polygon_problem(v)
-        if problem:
-            raise ValueError(problem)
-        return v
 
 
 class PolylineShape(FileModel):
@@ -129,15 +132,7 @@ class PointShape(FileModel):
 
 class PolygonShape(FileModel):
     kind: Literal["polygon"]
-    points_mm: list[Point] = Field(min_length=3)
-
-    @field_validator("points_mm")
-    @classmethod
-    def _simple(cls, v):
-        problem = polygon_problem(v)
-        if problem:
-            raise ValueError(problem)
-        return v
+    points_mm: SimplePolygon
 
 
 class EllipseClip(FileModel):
