@@ -103,22 +103,19 @@ def click_feedback(scn, repeat):
     from sim.core.records.attempt import Attempt
 
     recs = attempt(1001)
-    a = Attempt(scn, LIB, CFG, "practice", records=recs[:1000])
-    a.evaluation  # the attempt so far is scored
+    a = Attempt(scn, LIB, CFG, "practice", records=recs[:1000])  # the attempt so far, scored
 
     def one():
         a.add(**{k: v for k, v in recs[1000].items()})
         a.evaluation.findings(1000)
         a.undo()
-        a.evaluation
 
-    def timed():
-        a.add(**{k: v for k, v in recs[1000].items()})
+    def timed():  # a click: the injection added (and scored) and its findings read
         t0 = time.perf_counter()
+        a.add(**{k: v for k, v in recs[1000].items()})
         a.evaluation.findings(1000)
         dt = time.perf_counter() - t0
         a.undo()
-        a.evaluation
         return dt
 
     one()
@@ -138,9 +135,9 @@ def frames(n_frames):
     app.screen.proceed() if hasattr(app.screen, "proceed") else None
     ws = app.screen
     assert isinstance(ws, WorkspaceScreen)
-    for r in attempt(1000):
-        ws.attempt.records.append(r)
-    ws.attempt._evaluation = None
+    for r in attempt(1000):  # placed as clicks place them (scored as each is added)
+        ws.attempt.add(r["x_mm"], r["y_mm"], r["depth_mm"], r["angle_deg"], r["volume_ml"], r["technique"],
+                       r.get("t_s"), r.get("bevel", "up"), r.get("device", "hand"))
     ws.toggle("danger")
     pos = tuple(int(v) for v in ws.view.to_px((10, 40)))
     pygame.mouse.set_pos(pos)

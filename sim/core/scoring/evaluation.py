@@ -23,7 +23,8 @@ from sim.core.scoring.findings import CRITICAL, FAIL, OK, Finding, RuleResult, S
 from sim.core.scoring.injection_rules import pointwise_rules, rule_spacing
 from sim.core.scoring.injections import Injections
 from sim.core.scoring.neighbours import extend_nearest, nearest_same_technique
-from sim.core.scoring.table import UNITS, TechniqueTable, allowed_by, band_credit, spacing_cap, technique_table
+from sim.core.scoring.table import (UNITS, TechniqueTable, allowed_by, band_credit, significance_table, spacing_cap,
+                                    technique_table)
 from sim.core.vocabulary import ATTEMPT_RULES, INJECTION_RULES, VERDICTS
 
 POINTWISE = tuple(r for r in INJECTION_RULES if r != "spacing")
@@ -117,11 +118,8 @@ class Evaluation:
     def significant(self) -> np.ndarray:
         """(injections, rules) booleans over INJECTION_RULES: does this criterion count for this injection being
         done right (scoring.yaml competence.significant, its technique's and the scenario's own)?"""
-        common = set(self.config.scoring.competence.significant) | set(self.scenario.spec.significant)
-        ids = self.injections.technique_ids
-        per_technique = np.asarray([[r in common or r in self.library.get(t).significant for r in INJECTION_RULES]
-                                    for t in ids], dtype=bool).reshape(len(ids), len(INJECTION_RULES))
-        return per_technique[self.injections.technique]
+        common = tuple(self.config.scoring.competence.significant) + tuple(self.scenario.spec.significant)
+        return significance_table(self.library, self.injections.technique_ids, common)[self.injections.technique]
 
     @functools.cached_property
     def credit(self) -> np.ndarray:

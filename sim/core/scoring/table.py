@@ -9,7 +9,7 @@ import numpy as np
 
 from sim.core.exercise.techniques import Library
 from sim.core.scoring.findings import FAIL, OK, WARN
-from sim.core.vocabulary import LAYERS
+from sim.core.vocabulary import INJECTION_RULES, LAYERS
 
 QUANTITIES = ("depth_mm", "angle_deg", "spacing_mm", "volume_ml")
 """The injection settings a technique gives a band for."""
@@ -79,6 +79,14 @@ def band_credit(values: np.ndarray, table: np.ndarray, technique: np.ndarray) ->
         frac = np.where(d <= 0, 0.0, np.where(np.isinf(w), 0.0, np.where(w > 0, d / w, np.inf)))
         out = np.clip(1.0 - 0.5 * frac, 0.0, 1.0)
     return np.where(np.isnan(values), 1.0, out)
+
+
+@functools.lru_cache(maxsize=64)
+def significance_table(library: Library, ids: tuple[str, ...], common: tuple[str, ...]) -> np.ndarray:
+    """(techniques, INJECTION_RULES) booleans: is the criterion significant for an injection of this technique
+    (one of `common`, or one its technique names)?"""
+    return np.asarray([[r in common or r in library.get(t).significant for r in INJECTION_RULES] for t in ids],
+                      dtype=bool).reshape(len(ids), len(INJECTION_RULES))
 
 
 def band_verdict(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
