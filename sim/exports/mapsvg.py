@@ -111,9 +111,9 @@ def map_svg(scenario: LoadedScenario, entries: list[dict], numbers: bool = True,
         out.append(_shape("path", d=_path(frame, pts, closed), fill="none", stroke=colour,
                           stroke_width=f"{width:.2f}", stroke_linecap="round", stroke_linejoin="round"))
 
-    for parts in (pair("neck"),):
-        if parts is not None:
-            fill(parts, PALETTE["skin"])
+    neck = pair("neck")
+    if neck is not None:
+        fill(neck, PALETTE["skin"])
     for _name, (kind, _closed, pts) in drawing.items():
         if kind == "ear":
             fill(pts, PALETTE["skin"], PALETTE["skin_edge"], 0.5)

@@ -20,7 +20,9 @@ from sim.core.exercise.scenario import LoadedScenario
 from sim.core.exercise.techniques import Library
 from sim.core.files.model import FileModel, validate
 from sim.core.files.yamlio import load_yaml_file
+from sim.core.scoring.batch import evaluate_many
 from sim.core.scoring.config import Config
+from sim.core.scoring.evaluation import Evaluation, evaluate
 from sim.core.scoring.injections import Injections, log_spec
 from sim.paths import assets_dir
 
@@ -140,8 +142,6 @@ class Group:
 
 def score_group(name: str, scenario: LoadedScenario, attempts: Sequence[Injections], screening, library: Library,
                 config: Config) -> Group:
-    from sim.core.scoring.batch import evaluate_many
-
     evaluations = evaluate_many(scenario, list(attempts), library, config, [screening] * len(attempts))
     return Group(name, np.asarray([ev.score() for ev in evaluations]),
                  np.asarray([ev.passed() for ev in evaluations], dtype=bool),
@@ -170,33 +170,22 @@ def auc(higher: np.ndarray, lower: np.ndarray) -> float:
     return float((r - len(higher) * (len(higher) + 1) / 2.0) / (len(higher) * len(lower)))
 
 
-def proposed_pass_mark(competent: np.ndarray, novice: np.ndarray, points: int, scenario: LoadedScenario,
-                       config: Config) -> float:
+def proposed_pass_mark(competent: np.ndarray, novice: np.ndarray, reference: Evaluation,
+                       threshold: float) -> float:
     """The contrasting-groups cut, but never stricter than the competence rule itself (the score of an attempt
     with just the competence threshold of its injections right and the others wholly wrong), nor so high that one
-    injection done wholly wrong fails a competent attempt (the competent 5th percentile less what one of `points`
-    injections weighs): small errors give small changes."""
+    injection done wholly wrong fails a competent attempt (the competent 5th percentile less what one of the
+    reference's injections weighs): small errors give small changes. The weights are those of the parts of the
+    score that apply to the exercise, as the reference's own evaluation has them."""
     cut = contrasting_cut(competent, novice)
+    points = len(reference.injections)
     if not len(competent) or not points:
         return cut
-    weights = dict(config.scoring.weights)
-    weights.update(scenario.spec.weights)
-    applies = ["injections"] + [r for r in ("count", "coverage", "total_volume", "time", "screening")
-                                if _applies(scenario, r)]
-    total = sum(weights[r] for r in applies)
-    share = weights["injections"] / total
+    parts = [c for c in reference.criteria() if c["weight"]]
+    share = next(c["weight"] for c in parts if c["rule"] == "injections") / sum(c["weight"] for c in parts)
     one = 100.0 * share / points
-    threshold = (config.scoring.competence.threshold if scenario.spec.competence_threshold is None
-                 else scenario.spec.competence_threshold)
     cap = min(float(np.percentile(competent, 5)) - one, 100.0 * (1.0 - share * (1.0 - threshold)))
     return float(np.floor(min(cut, cap) * 10) / 10)
-
-
-def _applies(scenario: LoadedScenario, rule: str) -> bool:
-    spec = scenario.spec
-    return {"count": spec.count is not None, "coverage": bool(spec.targets),
-            "total_volume": spec.total_volume_ml is not None, "time": spec.time_limit_s is not None,
-            "screening": spec.patient is not None and spec.patient.screening is not None}[rule]
 
 
 def contrasting_cut(competent: np.ndarray, novice: np.ndarray) -> float:
@@ -274,8 +263,6 @@ def _perturbed(reference: Injections, error: str, size: float, which: np.ndarray
 def sweep(scenario: LoadedScenario, reference: Injections, screening, library: Library, config: Config,
           plan: Sweep) -> list[SweepRow]:
     """Each error of each size applied throughout, and to each point alone: where does the verdict change?"""
-    from sim.core.scoring.batch import evaluate_many
-
     n = len(reference)
     rows = []
     for error in ("depth_mm", "position_mm", "angle_deg", "volume_factor"):
@@ -298,12 +285,12 @@ def calibrate(scenario: LoadedScenario, reference: Injections, screening, librar
         attempts = cohort_attempts(reference, cohort, cal.attempts, cal.seed + 1000 * k)
         groups[name] = score_group(name, scenario, attempts, screening, library, config)
     competent, novice = groups["competent"], groups["novice"]
-    threshold = (config.scoring.competence.threshold if scenario.spec.competence_threshold is None
-                 else scenario.spec.competence_threshold)
+    reference_ev = evaluate(scenario, reference, library, config, screening)
+    threshold = reference_ev.competence_threshold()
     right_cut = contrasting_cut(np.round(competent.share_right * 100, 1), np.round(novice.share_right * 100, 1))
     return Result(scenario.id, scenario.spec.pass_mark, threshold, competent, novice,
                   auc(competent.scores, novice.scores),
-                  proposed_pass_mark(competent.scores, novice.scores, len(reference), scenario, config),
+                  proposed_pass_mark(competent.scores, novice.scores, reference_ev, threshold),
                   round(right_cut / 100, 3),
                   sweep(scenario, reference, screening, library, config, cal.sweep) if with_sweep else [])
 
