@@ -403,9 +403,15 @@ patient:
     explanation: "{explanation}"
     source: "{source}"
 """
-    exercise("face", sid, text, lambda s: [], [("goes-ahead", "screening", lambda r, s: plan(s, FACE_SN, 0.5, 45, 0.01,
-                                                                                         spacing=5.0))],
-             screening_ref=(answer, wrong))
+    treat = lambda s: plan(s, FACE_SN, 0.5, 45, 0.01, spacing=5.0)  # noqa: E731
+    if expected == "go":  # treated after the screening; the flawed answer sends the patient home
+        text = text.replace("Read the history before anything else and decide: go, postpone or no-go, and why.",
+                            "Read the history and decide first: go, postpone or no-go, and why. If you go ahead: "
+                            "superficial nappage 0.5 mm deep over the forehead, points about 5 mm apart.")
+        exercise("face", sid, text, treat, [("sends-home", "screening", lambda r, s: [])], screening_ref=(answer, wrong))
+    else:
+        exercise("face", sid, text, lambda s: [], [("goes-ahead", "screening", lambda r, s: treat(s))],
+                 screening_ref=(answer, wrong))
 
 
 screening_case("screening-pregnancy", "pregnancy", "Recognise a pregnancy as a contraindication and decline.",
@@ -421,15 +427,18 @@ screening_case("screening-anticoagulants", "anticoagulants",
                "Anticoagulants make bleeding and bruising likely; mesotherapy is not done.", "seeds 000, 002, 003",
                "no-go:anticoagulants", "go:no-contraindication")
 screening_case("screening-skin-infection", "active skin infection",
-               "Recognise an active infection at the site as a contraindication.",
+               "Recognise an active infection at the site as a reason to postpone.",
                "  name: Ms C.\n  age_years: 29\n  sex: female\n  complaint: dull skin\n"
                "  history: [impetigo crusts on the forehead since last week]\n  medications: []",
-               "no-go", ["skin-infection-at-site"], "Never inject through infected or inflamed skin.",
-               "seeds 000-003", "no-go:skin-infection-at-site", "go:no-contraindication")
+               "postpone", ["skin-infection-at-site"],
+               "Never inject through infected or inflamed skin: postpone until it has healed (no-go is accepted).",
+               "seeds 000-003; contraindications.md: postpone while active", "postpone:skin-infection-at-site",
+               "go:no-contraindication")
 screening_case("screening-fever", "fever", "Recognise an acute infection with fever and postpone.",
                "  name: Ms E.\n  age_years: 38\n  sex: female\n  complaint: fine lines\n"
                "  history: [flu since yesterday, 38.4 degrees this morning]\n  medications: [paracetamol]",
-               "postpone", ["acute-infection"], "Acute infection and fever: postpone until recovered.",
+               "postpone", ["acute-infection"],
+               "Acute infection and fever pass: postpone until recovered (no-go is accepted).",
                "seeds 000-002", "postpone:acute-infection", "go:no-contraindication")
 screening_case("screening-menstruation", "menstruation", "Recognise menstruation as a reason to postpone.",
                "  name: Ms F.\n  age_years: 33\n  sex: female\n  complaint: forehead lines\n"
@@ -437,12 +446,25 @@ screening_case("screening-menstruation", "menstruation", "Recognise menstruation
                "postpone", ["menstruation"], "During menstruation the procedure is postponed.", "seeds 002, 003",
                "postpone:menstruation", "go:no-contraindication")
 
-exercise("face", "screening-many-moles", """\
-# Go with care: many moles (seed 001: they must not be injured). The moles are drawn on the map.
-id: screening-many-moles
-title: "Screening - many moles: treat around them"
+screening_case("screening-many-moles", "many moles", "Recognise many moles on the face as a contraindication.",
+               "  name: Ms G.\n  age_years: 45\n  sex: female\n  complaint: forehead lines\n"
+               "  history: [dozens of moles over the forehead and cheeks, some raised]\n  medications: []",
+               "no-go", ["many-moles"],
+               "With many moles on the face they cannot all be kept clear of the needle; they must not be injured.",
+               "seed 001", "no-go:many-moles", "go:few-moles")
+screening_case("screening-pacemaker", "pacemaker", "Know which contraindications belong to hardware methods only.",
+               "  name: Mr H.\n  age_years: 58\n  sex: male\n  complaint: forehead lines\n"
+               "  history: [pacemaker since 2019, cardiologist checks yearly]\n  medications: []",
+               "go", ["pacemaker"],
+               "A pacemaker rules out electrical and needle-free (hardware) methods, not needle mesotherapy.",
+               "seed 004", "go:pacemaker", "no-go:cardiovascular-disease")
+
+exercise("face", "screening-few-moles", """\
+# Go with care: a few moles at the site (seeds 001, 003: they must not be injured). They are drawn on the map.
+id: screening-few-moles
+title: "Screening - a few moles: treat around them"
 objective: >-
-  Recognise moles as no contraindication but as spots to avoid, then treat the forehead without touching them.
+  Recognise a few moles as no contraindication but as spots to avoid, then treat the forehead without touching them.
 instructions: >-
   Decide first. Then superficial nappage 0.5 mm deep over the forehead, points about 5 mm apart, at least 1 mm
   clear of every mole.
@@ -460,16 +482,16 @@ patient:
   age_years: 45
   sex: female
   complaint: forehead lines
-  history: [many small moles on the forehead, checked by a dermatologist]
+  history: [three small moles on the forehead, checked by a dermatologist]
   medications: []
   screening:
     expected: go
-    reasons: [many-moles]
-    explanation: Moles are no contraindication, but they must not be injured; inject around them.
+    reasons: [few-moles]
+    explanation: A few moles are no contraindication, but they must not be injured; inject around them.
     source: seed 001
 """ + MOLES, lambda s: plan(s, FACE_SN, 0.5, 45, 0.01, spacing=5.0),
     [("punctures-a-mole", "danger", lambda r, s: plus(r, {"x_mm": 22.0, "y_mm": 38.5}))],
-    screening_ref=("go:many-moles", "go:many-moles"))
+    screening_ref=("go:few-moles", "go:few-moles"))
 
 # ------------------------------------------------------------------ scalp
 
@@ -559,7 +581,8 @@ PASS_MARKS = {  # set with mesosim calibrate (contrasting groups, docs/scoring.m
     "scalp-diffuse-thinning": 90.0,
     "scalp-occipital": 90.0,
     "scalp-temples": 90.0,
-    "screening-many-moles": 90.6,
+    "screening-few-moles": 90.6,
+    "screening-pacemaker": 90.6,
 }
 
 

@@ -363,11 +363,19 @@ def check_references(doc: Document, scn: Scenario, library: Library) -> list[Pro
         if scn.patient.screening is not None:
             from sim.core.exercise.screening import load_reasons
 
-            known = load_reasons().ids
-            for j, reason in enumerate(scn.patient.screening.reasons):
-                if reason not in known:
-                    problems.append(doc.problem(("patient", "screening", "reasons", j), f'unknown reason "{reason}"'
-                                                + suggest(reason, known) + " (reasons: assets/screening.yaml)"))
+            catalogue = load_reasons()
+            expected = scn.patient.screening.expected
+            for j, reason_id in enumerate(scn.patient.screening.reasons):
+                reason = catalogue.get(reason_id)
+                where = ("patient", "screening", "reasons", j)
+                if reason is None:
+                    problems.append(doc.problem(where, f'unknown reason "{reason_id}"' + suggest(reason_id, catalogue.ids)
+                                                + " (reasons: assets/screening.yaml)"))
+                elif reason.decision != expected:
+                    also = f" ({', '.join(reason.accepted)} accepted with a warning)" if reason.accepted else ""
+                    problems.append(doc.problem(where, f'reason "{reason_id}" calls for {reason.decision}{also}, '
+                                                f"but expected: is {expected}; the expected decision is the right one "
+                                                "for every reason listed (assets/screening.yaml, contraindications.md)"))
     return problems
 
 

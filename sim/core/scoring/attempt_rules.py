@@ -16,8 +16,10 @@ from sim.core.vocabulary import VERDICTS
 
 
 def attempt_rules(ctx: RuleContext, screening: ScreeningAnswer | None, coverage: float | None,
-                  verdicts: dict[str, int], findings: list[Finding], measures: dict[str, float | None]) -> None:
-    """Run every applicable attempt rule into `verdicts`, `findings` and `measures`. A patient sent home (a
+                  verdicts: dict[str, int], findings: list[Finding], measures: dict[str, float | None],
+                  credit: dict[str, float]) -> None:
+    """Run every applicable attempt rule into `verdicts`, `findings`, `measures` and `credit` (where a
+    criterion's credit is not its verdict's). A patient sent home (a
     screening decision other than go, where the patient case has one) is judged on the decision alone."""
     patient = ctx.scenario.spec.patient
     declined = (screening is not None and screening.decision != "go" and patient is not None
@@ -27,7 +29,7 @@ def attempt_rules(ctx: RuleContext, screening: ScreeningAnswer | None, coverage:
         attempt_coverage(ctx, verdicts, findings, measures, coverage)
         attempt_total_volume(ctx, verdicts, findings, measures)
         attempt_time(ctx, verdicts, findings, measures)
-    attempt_screening(ctx, screening, verdicts, findings)
+    attempt_screening(ctx, screening, verdicts, findings, credit)
 
 
 def fraction_verdict(value: float, lo: float, hi: float, warn_fraction: float) -> tuple[int, str]:
@@ -126,36 +128,61 @@ def attempt_time(ctx: RuleContext, verdicts, findings, measures) -> None:
                                 f"scenario {ctx.scenario.id}", duration, f"at most {limit:g} s", "s"))
 
 
-def attempt_screening(ctx: RuleContext, answer: ScreeningAnswer | None, verdicts, findings) -> None:
+def attempt_screening(ctx: RuleContext, answer: ScreeningAnswer | None, verdicts, findings, credit) -> None:
     """screening: the go / postpone / no-go decision and its reason against the patient case (screening
-    expected, reasons): none fails, a wrong decision takes verdicts.screening_wrong_decision, a wrong reason
-    warns; injecting a patient who should not be treated today takes verdicts.screening_treated. Source: the
-    patient case's screening.source (contraindications.md)."""
+    expected, reasons) and the catalogue of reasons (assets/screening.yaml). None fails; a reason that does not fit
+    the decision taken takes verdicts.screening_inconsistent; the right decision with a listed reason is ok, with
+    another reason or none it warns; a decision the catalogue accepts for a listed reason (postpone for a pregnancy)
+    warns with scoring.yaml screening.accepted_credit, never full credit; any other decision takes verdicts.screening_wrong_decision. Injecting a patient who
+    should not be treated today takes verdicts.screening_treated. Source: the patient case's screening.source
+    (contraindications.md)."""
     patient = ctx.scenario.spec.patient
     if patient is None or patient.screening is None:
         return
+    from sim.core.exercise.screening import load_reasons  # only a patient to screen needs the catalogue
+
+    catalogue = load_reasons()
     spec = patient.screening
     source = spec.source
+    reason = catalogue.get(answer.reason) if answer is not None else None
+    right_reasons = " or ".join(catalogue.label(r) for r in spec.reasons)
     if answer is None:
         v = FAIL
         findings.append(Finding("screening", "fail", ctx.text("screening", "missing", expected=spec.expected),
                                 source, None, spec.expected))
-    elif answer.decision != spec.expected:
+    elif reason is not None and not reason.fits(answer.decision):
+        v = ctx.verdict_name("screening_inconsistent")
+        fits = " or ".join([reason.decision, *reason.accepted])
+        findings.append(Finding("screening", VERDICTS[v],
+                                ctx.text("screening", "inconsistent", measured=answer.decision, reason=reason.label,
+                                         fits=fits, expected=spec.expected, explanation=spec.explanation),
+                                f"assets/screening.yaml: {reason.source}", f"{answer.decision}: {reason.label}",
+                                fits))
+    elif answer.decision == spec.expected:
+        if answer.reason in spec.reasons:
+            v = OK
+        else:
+            v = WARN
+            case = "no_reason" if answer.reason is None else "wrong_reason"
+            findings.append(Finding("screening", "warn", ctx.text("screening", case, measured=answer.decision,
+                                                                  explanation=spec.explanation),
+                                    source, catalogue.label(answer.reason), right_reasons))
+    elif answer.reason in spec.reasons:  # the reason fits this decision as a second, defensible one
+        v = WARN
+        credit["screening"] = ctx.config.scoring.screening.accepted_credit
+        findings.append(Finding("screening", "warn", ctx.text("screening", "accepted", measured=answer.decision,
+                                                              expected=spec.expected, explanation=spec.explanation),
+                                source, answer.decision, spec.expected))
+    else:
         v = ctx.verdict_name("screening_wrong_decision")
         findings.append(Finding("screening", VERDICTS[v], ctx.text("screening", "wrong_decision", measured=answer.decision,
                                                               expected=spec.expected, explanation=spec.explanation),
                                 source, answer.decision, spec.expected))
-    elif answer.reason not in spec.reasons:
-        v = WARN
-        findings.append(Finding("screening", "warn", ctx.text("screening", "wrong_reason", measured=answer.decision,
-                                                              explanation=spec.explanation),
-                                source, answer.reason or "", " or ".join(spec.reasons)))
-    else:
-        v = OK
     if spec.expected != "go" and len(ctx.inj):
         v = max(v, ctx.verdict_name("screening_treated"))
         findings.append(Finding("screening", VERDICTS[ctx.verdict_name("screening_treated")],
                                 ctx.text("screening", "treated", expected=spec.expected,
                                                               count=len(ctx.inj)),
                                 source, float(len(ctx.inj)), "no injections"))
+        credit.pop("screening", None)
     verdicts["screening"] = v

@@ -53,6 +53,7 @@ class VerdictCfg(FileModel):
     technique_wrong_map: FindingVerdict
     technique_not_indicated: FindingVerdict
     screening_wrong_decision: FindingVerdict
+    screening_inconsistent: FindingVerdict
     screening_treated: FindingVerdict
     product_not_allowed: FindingVerdict
     device_not_allowed: FindingVerdict
@@ -92,9 +93,15 @@ class PartingCfg(FileModel):
         return self
 
 
+class ScreeningCfg(FileModel):
+    accepted_credit: float = Field(gt=0, lt=1)
+    """Credit of a second, defensible decision (contraindications.md): accepted, never full credit."""
+
+
 class ScoringConfig(FileModel):
     competence: Competence
     parting: PartingCfg
+    screening: ScreeningCfg
     verdict_credit: Credits
     severity_verdict: SeverityVerdicts
     weights: dict[str, float]
@@ -214,6 +221,9 @@ class ScreeningTexts(_Texts):
     missing: str
     wrong_decision: str
     wrong_reason: str
+    no_reason: str
+    accepted: str
+    inconsistent: str
     treated: str
 
 

@@ -92,6 +92,8 @@ class Evaluation:
     parts: tuple[Part, ...] = ()
     counts: dict[str, list[int]] | None = None
     """Verdict counts (ok, warn, fail, critical) of each per-injection rule, when already known."""
+    attempt_credit: dict[str, float] = field(default_factory=dict)
+    """Credit of an attempt criterion where it is not its verdict's (an accepted screening decision)."""
 
     @functools.cached_property
     def verdict(self) -> np.ndarray:
@@ -199,7 +201,8 @@ class Evaluation:
         for rule in ATTEMPT_RULES:
             if rule in self.attempt_verdicts:
                 v = self.attempt_verdicts[rule]
-                out.append({"rule": rule, "weight": weights[rule], "score": float(credits[v]),
+                out.append({"rule": rule, "weight": weights[rule],
+                            "score": float(self.attempt_credit.get(rule, credits[v])),
                             "counts": dict(zip(VERDICTS, [int(i == v) for i in range(4)]))})
         if n:
             significant = self.significant.any(axis=0)
@@ -376,6 +379,7 @@ def assemble(ctx: RuleContext, screening: ScreeningAnswer | None, rules: Mapping
         "duration_s": _latest(inj.t_s),
         "coverage": None,
     }
-    attempt_rules(ctx, screening, coverage, verdicts, findings, measures)
+    credit: dict[str, float] = {}
+    attempt_rules(ctx, screening, coverage, verdicts, findings, measures, credit)
     return Evaluation(ctx.scenario, inj, ctx.config, ctx.library, ctx.region, ctx.layer, rules, findings,
-                      verdicts, measures, screening, nearest, covered, parts, counts)
+                      verdicts, measures, screening, nearest, covered, parts, counts, credit)

@@ -20,7 +20,7 @@ from tests.reference import RULES, Reference
 # Face and scalp; targets named by region and drawn; vessels, the eye's rim, moles; a mesoinjector refused
 # around the nasolabial folds; an indication that narrows the allowed techniques; thick and thin fat.
 SCENARIOS = ["forehead-nappage", "glabella-frown-lines", "nasolabial-folds", "periorbital-micro-papules",
-             "screening-many-moles", "choose-the-technique", "submental-fat-infiltration", "scalp-crown",
+             "screening-few-moles", "choose-the-technique", "submental-fat-infiltration", "scalp-crown",
              "scalp-temples"]
 EXAMPLES = amount(quick=30, long=300)
 

@@ -94,7 +94,7 @@ def test_danger_index_equals_every_structure(map_id, seed):
 
 
 def test_danger_index_with_no_go_spots(library):
-    scn = load_scenario("screening-many-moles", library)
+    scn = load_scenario("screening-few-moles", library)
     assert scn.spec.no_go
     index = scn.danger_index
     spot = index.structures[-1]
@@ -241,7 +241,7 @@ def random_records(scn, library, n, seed):
              "device": "gun" if rng.random() < 0.2 else "hand"} for i in range(n)]
 
 
-@pytest.mark.parametrize("scenario_id", ["forehead-nappage", "scalp-diffuse-thinning", "screening-many-moles"])
+@pytest.mark.parametrize("scenario_id", ["forehead-nappage", "scalp-diffuse-thinning", "screening-few-moles"])
 def test_evaluate_many_equals_one_by_one(scenario_id, library, config):
     scn = load_scenario(scenario_id, library)
     attempts = [Injections.from_records(random_records(scn, library, n, seed), library.ids)
