@@ -188,7 +188,7 @@ objective: >-
   Place micro papules on the thin periorbital skin by hand: about 1.5 mm deep (1.4 mm on the thin lids), above
   the orbital septum, never near the lid margin, small volumes.
 instructions: >-
-  Micro papules 1.4 mm deep, needle almost flat (12 degrees), bevel up, 0.0035 ml, points 6-7 mm apart over the
+  Micro papules 1.4 mm deep, needle almost flat (12 degrees), bevel up, 0.005 ml, points 6-7 mm apart over the
   crow's feet and the lower lids. Keep 2 mm from the lid margin. By hand only.
 map: face
 variant: female
@@ -203,7 +203,7 @@ count: {{min: {cmin}, max: {cmax}}}
 {time}pass_mark: 80
 coverage: {{ok: 0.8, warn: 0.65}}
 significant: [device]  # by hand only around the eyes
-""", lambda s: plan(s, "micro-papule", 1.4, 12, 0.0035, spacing=6.5),
+""", lambda s: plan(s, "micro-papule", 1.4, 12, 0.005, spacing=6.5),
     [("too-deep-inside-the-rim", "danger", lambda r, s: with_(r, depth_mm=3.0)),
      ("mesoinjector-near-the-eye", "device", lambda r, s: with_(r, device="gun"))])
 
@@ -235,9 +235,10 @@ exercise("face", "cheek-medium-papules", """\
 id: cheek-medium-papules
 title: Cheeks - medium papules
 objective: >-
-  Place medium papules 2-3 mm deep about 1 cm apart over both cheeks, with papules of the right size.
+  Place medium papules in the deep dermis about 1 cm apart over both cheeks, with papules of the right size.
 instructions: >-
-  Medium papules 2.5 mm deep, 45 degrees, bevel up, 0.01 ml (about a 3.7 mm papule), 10 mm apart.
+  Medium papules 2.25 mm deep (the cheek's dermis ends at about 2.5 mm), 45 degrees, bevel up, 0.01 ml (about a
+  3.7 mm papule), 10 mm apart.
 map: face
 techniques: [medium-papule]
 targets:
@@ -248,7 +249,7 @@ mode: practice
 count: {{min: {cmin}, max: {cmax}}}
 pass_mark: 80
 significant: [spacing]  # the objective: spacing and papule size (volume is significant for papules)
-""", lambda s: plan(s, "medium-papule", 2.5, 45, 0.01, spacing=10.0),
+""", lambda s: plan(s, "medium-papule", 2.25, 45, 0.01, spacing=10.0),
     [("double-punctures", "spacing", lambda r, s: doubled(r))])
 
 exercise("face", "nasolabial-folds", """\
@@ -256,10 +257,11 @@ exercise("face", "nasolabial-folds", """\
 id: nasolabial-folds
 title: Nasolabial folds - medium papules by hand
 objective: >-
-  Treat the nasolabial folds by hand with medium papules in the thick fat of the fold, shallow enough to stay
+  Treat the nasolabial folds by hand with medium papules in the deep dermis over the thick fat of the fold, far
   above the facial and angular arteries.
 instructions: >-
-  Medium papules 2.5 mm deep, 45 degrees, 0.01 ml, 8-9 mm apart along both folds. No mesoinjector here.
+  Medium papules 2.1 mm deep (the fold's dermis ends at about 2.2 mm), 45 degrees, 0.01 ml, 8-9 mm apart along
+  both folds. No mesoinjector here.
 map: face
 techniques: [medium-papule]
 targets:
@@ -270,8 +272,9 @@ mode: practice
 count: {{min: {cmin}, max: {cmax}}}
 pass_mark: 80
 coverage: {{ok: 0.8, warn: 0.6}}
+competence_threshold: 0.8  # six papules: one may miss (set with mesosim calibrate, docs/scoring.md)
 significant: [device]
-""", lambda s: plan(s, "medium-papule", 2.5, 45, 0.01, spacing=8.5),
+""", lambda s: plan(s, "medium-papule", 2.1, 45, 0.01, spacing=8.5),
     [("mesoinjector", "device", lambda r, s: with_(r, device="gun")),
      ("too-deep-facial-artery", "danger", lambda r, s: with_(r, depth_mm=12.0))])
 
@@ -326,9 +329,9 @@ objective: >-
   Reduce a double chin with infiltration into the thick submental fat, and recognise that the same 10 mm
   injection elsewhere (the chin, the jawline) goes below the fat.
 instructions: >-
-  Infiltration 10.5 mm deep, perpendicular, 0.1 ml a point, 12 mm apart, under the chin only, and never within
-  15 mm below the jaw's lower border (the marginal mandibular nerve). This patient's submental fat is 14 mm thick;
-  the chin's is 5 mm.
+  Infiltration 11.5 mm deep, perpendicular, 0.1 ml a point, 12 mm apart, under the chin only, and never within
+  15 mm below the jaw's lower border (the marginal mandibular nerve). This patient's submental fat is 18 mm thick,
+  so the tip sits in its middle; the chin's is 5 mm.
 map: face
 techniques: [infiltration]
 targets:
@@ -346,8 +349,9 @@ patient:
   complaint: fullness under the chin
   history: [no chronic disease]
   skin_overrides:
-    submental: {{epidermis_mm: 0.21, dermis_mm: 1.96, fat_mm: 14}}
-""", lambda s: plan(s, "infiltration", 10.5, 90, 0.1, spacing=12.0, hex_grid=True, margin_depth=0.0),
+    submental: {{epidermis_mm: 0.21, dermis_mm: 1.96, fat_mm: 18}}  # marked fullness (proposal: no published
+                                                                     # submental thickness in the seeds)
+""", lambda s: plan(s, "infiltration", 11.5, 90, 0.1, spacing=12.0, hex_grid=True, margin_depth=0.0),
     [("thin-fat-of-the-chin", "layer", lambda r, s: [{**x, "y_mm": x["y_mm"] + 20} for x in r])])
 
 exercise("face", "choose-the-technique", """\
@@ -564,25 +568,25 @@ scalp("scalp-occipital", "The back of the head", "Focal thinning: the occipital 
       xs=[-60, -45, -30, -15, 0, 15, 30, 45, 60])
 
 PASS_MARKS = {  # set with mesosim calibrate (contrasting groups, docs/scoring.md); the others keep 80
-    "cheek-medium-papules": 79.3,
+    "cheek-medium-papules": 73.4,
     "choose-the-technique": 88.4,
     "forehead-nappage-exam": 90.3,
-    "forehead-nappage": 90.0,
+    "forehead-nappage": 90,
     "glabella-frown-lines": 88.4,
     "malar-pigmentation": 88.4,
-    "nasolabial-folds": 78.5,
-    "neck-nappage": 90.0,
+    "nasolabial-folds": 69.4,
+    "neck-nappage": 90,
     "perioral-lines": 88.4,
-    "periorbital-micro-papules-exam": 72.2,
-    "periorbital-micro-papules": 71.1,
-    "submental-fat-infiltration": 80.8,
-    "scalp-crown": 90.0,
-    "scalp-diffuse-thinning-exam": 90.3,
-    "scalp-diffuse-thinning": 90.0,
-    "scalp-occipital": 90.0,
-    "scalp-temples": 90.0,
+    "periorbital-micro-papules-exam": 70.4,
+    "periorbital-micro-papules": 69.3,
     "screening-few-moles": 90.6,
     "screening-pacemaker": 90.6,
+    "submental-fat-infiltration": 84,
+    "scalp-crown": 90,
+    "scalp-diffuse-thinning-exam": 90.3,
+    "scalp-diffuse-thinning": 90,
+    "scalp-occipital": 90,
+    "scalp-temples": 90,
 }
 
 

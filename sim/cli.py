@@ -442,6 +442,9 @@ def cmd_calibrate(args) -> int:
     if args.plot:
         from sim.exports.plots import calibration_png
 
+        if not any(r.simulated for r in results):
+            return _report_problems([Problem(args.plot, 0, 0, "", "nothing to plot: no exercise given makes an "
+                                             "injection in its reference")])
         try:
             Path(args.plot).write_bytes(calibration_png(results))
         except OSError as exc:

@@ -14,6 +14,7 @@ def calibration_png(results) -> bytes:
     import matplotlib.pyplot as plt
     import numpy as np
 
+    results = [r for r in results if r.simulated]  # a patient sent home has nothing to plot
     n = len(results)
     cols = min(3, n)
     rows = (n + cols - 1) // cols

@@ -119,3 +119,32 @@ def test_authoring_guide_documents_every_field():
     text = (ROOT / "docs" / "scenario-authoring.md").read_text()
     missing = [name for name in Scenario.model_fields if f"`{name}`" not in text]
     assert not missing
+
+
+def test_infiltration_needs_a_target_whose_fat_holds_the_tip(tmp_path, capsys):
+    # techniques.md: on the face the infiltration tip belongs at mid-depth of the fat; the jawline's 4 mm of fat
+    # cannot hold a 10-13 mm tip, a patient's 18 mm submental pad can
+    base = """\
+id: fat-check
+title: Fat check
+objective: Infiltrate.
+map: face
+techniques: [infiltration]
+targets: [{region: %s}]
+product: {name: Lipolytic cocktail, form: liquid}
+devices: [hand]
+mode: practice
+pass_mark: 80
+%s"""
+    thick = ("patient: {name: Mr D., age_years: 48, complaint: fullness, skin_overrides: "
+             "{submental: {epidermis_mm: 0.21, dermis_mm: 1.96, fat_mm: 18}}}\n")
+    cases = {"jawline": ("jawline", ""), "thin-submental": ("submental", ""), "thick": ("submental", thick)}
+    for name, (region, patient) in cases.items():
+        (tmp_path / f"{name}.yaml").write_text(base % (region, patient))
+    assert main(["validate", str(tmp_path / "thick.yaml")]) == 0
+    capsys.readouterr()
+    assert main(["validate", str(tmp_path / "jawline.yaml"), str(tmp_path / "thin-submental.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "jawline.yaml:6:" in err and "targets[0].region: infiltration puts its tip at 10-13 mm" in err
+    assert "jawline-left (fat 2.1-6.1 mm, middle 4.1)" in err
+    assert "thin-submental.yaml:6:" in err and "submental (fat 2.2-8.2 mm, middle 5.2)" in err

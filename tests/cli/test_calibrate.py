@@ -28,3 +28,46 @@ def test_calibrate_text_and_bad_input(capsys):
     assert "--attempts" in capsys.readouterr().err
     assert main(["calibrate", "face-free"]) == 2
     assert "reference solution" in capsys.readouterr().err
+
+
+def test_a_patient_sent_home_is_not_simulated(tmp_path, capsys):
+    assert main(["calibrate", "screening-pregnancy", "--format", "json"]) == 0
+    (r,) = json.loads(capsys.readouterr().out)
+    assert r["scenario"] == "screening-pregnancy" and "screening decision alone" in r["note"]
+    assert main(["calibrate", "screening-pregnancy", "--plot", str(tmp_path / "p.png")]) == 2
+    assert "nothing to plot" in capsys.readouterr().err and not (tmp_path / "p.png").exists()
+
+
+def test_labelled_real_attempts_set_the_proposal_when_there_are_enough(library, config):
+    from pathlib import Path
+
+    import numpy as np
+
+    from sim.core.exercise.scenario import load_scenario
+    from sim.core.scoring.calibration import calibrate, load_calibration, real_groups
+    from sim.core.scoring.injections import read_log
+
+    scn = load_scenario("forehead-nappage", library)
+    ref = read_log(Path(scn.file).parent / scn.spec.solutions.reference.log, library.ids, scn.technique_ids)
+    cal = load_calibration().model_copy(update={"attempts": 20})
+
+    def deeper(by):
+        return type(ref)(ref.xy, ref.depth_mm + by, ref.angle_deg, ref.volume_ml, ref.technique, ref.technique_ids,
+                         ref.t_s, ref.bevel_down, ref.gun)
+
+    # an instructor's labels: these "competent" attempts work 0.3-0.45 mm deep, which the simulated novices do too
+    labelled = [(deeper(0.3 + 0.015 * k), None, "competent") for k in range(10)]
+    labelled += [(deeper(1.0 + 0.1 * k), None, "not-competent") for k in range(10)]
+    few = real_groups(scn, labelled[:9] + labelled[10:], library, config, cal.labelled.min_per_group)
+    enough = real_groups(scn, labelled, library, config, cal.labelled.min_per_group, left_out=2)
+    simulated = calibrate(scn, ref, None, library, config, cal, with_sweep=False, real=few)
+    real = calibrate(scn, ref, None, library, config, cal, with_sweep=False, real=enough)
+    assert not few.enough and enough.enough
+    assert simulated.as_dict()["proposed_from"] == "simulated"
+    assert real.as_dict()["proposed_from"] == "labelled"
+    assert real.as_dict()["labelled"] == {"competent": 10, "not_competent": 10, "left_out": 2, "min_per_group": 10,
+                                          "used": True, "competent_pass_rate": enough.competent.pass_rate,
+                                          "not_competent_pass_rate": 0.0}
+    # the mark falls between the two labelled groups, not where the simulated ones meet
+    assert np.max(enough.not_competent.scores) < real.proposed_pass_mark <= np.min(enough.competent.scores)
+    assert real.proposed_pass_mark != simulated.proposed_pass_mark

@@ -290,6 +290,47 @@ class LoadedScenario:
         return np.asarray([bool(refused_tags & set(r.tags)) for r in self.atlas.regions] + [False], dtype=bool)
 
 
+def _check_fat_holds(doc: Document, scn: Scenario, library: Library, atlas) -> list[Problem]:
+    """An exercise that asks for a technique whose tip belongs in the fat (infiltration, deep nappage: layer ok is
+    fat alone) must give it a target whose fat holds that tip, in this variant and with the patient's skin
+    overrides: the technique's nominal depth inside the fat, and for a technique with layer.fat_middle
+    (infiltration) the middle of the fat inside its ok depth band (techniques.md: on the face the tip belongs at
+    mid-depth of the fat; the submental pad, not the thin jaw). Checked for the techniques an exercise names or
+    indicates, not for every one a free choice offers."""
+    named = scn.indication.techniques if scn.indication is not None else (
+        [] if scn.techniques == "all" else scn.techniques)
+    fat_only = [library.get(t) for t in named if t in library.techniques and library.get(t).layer.ok == ["fat"]]
+    if not fat_only:
+        return []
+    try:
+        skinned = load_atlas(scn.map, scn.variant)
+    except (KeyError, InputError):
+        return []  # an unknown variant is reported on its own
+    skin = skinned.skin_arrays(scn.patient.skin_overrides if scn.patient else {})
+    index = {r.id: k for k, r in enumerate(skinned.regions)}
+    problems = []
+    for i, target in enumerate(scn.targets):
+        if target.region is None:
+            continue
+        for tech in fat_only:
+            lo, hi = tech.depth_mm.ok
+            nominal = tech.depth_mm.nominal
+            thin = []
+            for rid in skinned.resolve_area(target.region):
+                e, d, f = skin[index[rid]]
+                top, bottom, middle = e + d, e + d + f, e + d + f / 2
+                if not top <= nominal < bottom or (tech.layer.fat_middle and not lo <= middle <= hi):
+                    thin.append(f"{rid} (fat {top:.1f}-{bottom:.1f} mm, middle {middle:.1f})")
+            if thin:
+                where = f"{lo:g}-{hi:g} mm, in the middle of the fat" if tech.layer.fat_middle else \
+                    f"{nominal:g} mm, in the fat"
+                problems.append(doc.problem(("targets", i, "region"), f"{tech.name.lower()} puts its tip at "
+                                            f"{where}, but the fat of " + ", ".join(thin) + " does not hold it "
+                                            "there; choose a region with that much fat or give the patient's "
+                                            "skin_overrides"))
+    return problems
+
+
 def check_references(doc: Document, scn: Scenario, library: Library) -> list[Problem]:
     """Problems with names that must exist in the atlas or technique library."""
     problems: list[Problem] = []
@@ -331,6 +372,7 @@ def check_references(doc: Document, scn: Scenario, library: Library) -> list[Pro
             if not (x0 <= x <= x1 and y0 <= y <= y1):
                 problems.append(doc.problem(("partings", i, "points_mm", j),
                                             f"point ({x:g}, {y:g}) is off the {scn.map} map"))
+    problems += _check_fat_holds(doc, scn, library, atlas)
     if scn.indication is not None:
         offered = library.ids if scn.techniques == "all" else scn.techniques
         for i, tid in enumerate(scn.indication.techniques):

@@ -70,6 +70,9 @@ def _num(v: float) -> str:
 class LayerSpec(FileModel):
     ok: list[Layer] = Field(min_length=1)
     warn: list[Layer] = []
+    fat_middle: bool = False
+    """The tip belongs at mid-depth of the fat (infiltration): an exercise asking for it must target a region whose
+    fat's middle lies in the ok depth band (mesosim validate checks it)."""
     source: str
 
 

@@ -21,6 +21,16 @@ DEFAULT_TARGET = {
     ("scalp", "median-nappage"): "crown",
 }
 
+# A technique whose tip belongs at mid-depth of the fat needs a patient whose fat is that thick (mesosim validate).
+THICK_FAT = """\
+patient:                          # infiltration puts its tip in the middle of the fat: this patient's submental
+  name: Mr D.                     # fat is thick enough for it (the atlas's 6 mm is not)
+  age_years: 48
+  complaint: fullness under the chin
+  skin_overrides:
+    submental: {epidermis_mm: 0.21, dermis_mm: 1.96, fat_mm: 18}
+"""
+
 TEMPLATE = """\
 # yaml-language-server: $schema={schema}
 # A mesosim exercise. Every field is explained in docs/scenario-authoring.md; check the file with
@@ -58,7 +68,7 @@ pass_mark: 80                     # 0-100; a critical finding fails whatever the
 # coverage: {{ok: 0.9, warn: 0.75}}  # share of the target area within reach of a puncture
 # total_volume_ml: {{min_ml: 0.5, max_ml: 2.0}}
 
-# patient:                        # an optional case; with `screening` the trainee decides go / postpone / no-go
+{patient}# patient:                        # an optional case; with `screening` the trainee decides go / postpone / no-go
 #   name: Ms A.
 #   age_years: 42
 #   sex: female
@@ -93,6 +103,7 @@ def render_template(map_id: str, technique: str, scenario_id: str, library: Libr
     target = DEFAULT_TARGET.get((map_id, technique), "crown" if map_id == "scalp" else "forehead")
     product = "Hair cocktail" if map_id == "scalp" else "Hyaluronic acid cocktail"
     count = (15, 40)
+    patient = THICK_FAT if tech.layer.fat_middle else ""
     return TEMPLATE.format(schema=schema, filename=f"{sid}.yaml", id=sid, title=f"{tech.name} - {target}",
                            map=map_id, technique=technique, target=target, product=product, count_min=count[0],
-                           count_max=count[1])
+                           count_max=count[1], patient=patient)

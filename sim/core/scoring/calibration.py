@@ -23,6 +23,7 @@ from sim.core.files.yamlio import load_yaml_file
 from sim.core.scoring.batch import evaluate_many
 from sim.core.scoring.config import Config
 from sim.core.scoring.evaluation import Evaluation, evaluate
+from sim.core.scoring.findings import ScreeningAnswer
 from sim.core.scoring.injections import Injections, log_spec
 from sim.paths import assets_dir
 
@@ -65,11 +66,18 @@ class Sweep(FileModel):
     volume_factor: list[Annotated[float, Field(gt=0, le=100)]]
 
 
+class Labelled(FileModel):
+    min_per_group: Annotated[int, Field(ge=2, le=100_000)]
+    """Real attempts an instructor labelled competent / not competent are used for the pass mark when each group
+    has at least this many; with fewer they are reported beside the simulated groups."""
+
+
 class Calibration(FileModel):
     seed: int
     attempts: Annotated[int, Field(ge=10, le=100_000)]
     cohorts: dict[str, Cohort]
     sweep: Sweep
+    labelled: Labelled
 
 
 @functools.lru_cache(maxsize=2)
@@ -146,6 +154,46 @@ def score_group(name: str, scenario: LoadedScenario, attempts: Sequence[Injectio
     return Group(name, np.asarray([ev.score() for ev in evaluations]),
                  np.asarray([ev.passed() for ev in evaluations], dtype=bool),
                  np.asarray([ev.share_right() for ev in evaluations]))
+
+
+LABELS = ("competent", "not-competent")
+"""The labels an instructor gives a real attempt in the gradebook (mesosim gradebook label)."""
+
+
+@dataclass(frozen=True)
+class Real:
+    """Real attempts of one exercise that an instructor labelled, scored again with today's specs."""
+
+    competent: Group
+    not_competent: Group
+    min_per_group: int
+    left_out: int = 0
+    """Labelled records that could not be used (another exercise's, an unverified signature, unreadable)."""
+
+    @property
+    def enough(self) -> bool:
+        return min(len(self.competent.scores), len(self.not_competent.scores)) >= self.min_per_group
+
+    def as_dict(self) -> dict:
+        return {"competent": len(self.competent.scores), "not_competent": len(self.not_competent.scores),
+                "left_out": self.left_out, "min_per_group": self.min_per_group, "used": self.enough,
+                "competent_pass_rate": round(self.competent.pass_rate, 4) if len(self.competent.scores) else None,
+                "not_competent_pass_rate": (round(self.not_competent.pass_rate, 4)
+                                            if len(self.not_competent.scores) else None)}
+
+
+def real_groups(scenario: LoadedScenario, labelled: Sequence[tuple[Injections, ScreeningAnswer | None, str]],
+                library: Library, config: Config, min_per_group: int, left_out: int = 0) -> Real:
+    """Score the labelled real attempts (injections, screening answer, label) of this exercise with today's specs:
+    the labels are the instructor's judgement, the scores today's."""
+    groups = {}
+    for label in LABELS:
+        mine = [(inj, answer) for inj, answer, lab in labelled if lab == label]
+        evs = evaluate_many(scenario, [inj for inj, _a in mine], library, config, [a for _i, a in mine]) if mine else []
+        groups[label] = Group(label, np.asarray([ev.score() for ev in evs]),
+                              np.asarray([ev.passed() for ev in evs], dtype=bool),
+                              np.asarray([ev.share_right() for ev in evs]))
+    return Real(groups["competent"], groups["not-competent"], min_per_group, left_out)
 
 
 def cohort_attempts(reference: Injections, cohort: Cohort, n: int, seed: int) -> list[Injections]:
@@ -229,6 +277,14 @@ class Result:
     proposed_pass_mark: float
     proposed_threshold: float
     sweep: list[SweepRow]
+    real: Real | None = None
+    """Labelled real attempts from the gradebook, when any were read."""
+    note: str = ""
+    """Why nothing was simulated (a patient to be sent home: judged on the screening decision alone)."""
+
+    @property
+    def simulated(self) -> bool:
+        return not self.note
 
     def as_dict(self) -> dict:
         def group(g: Group) -> dict:
@@ -237,11 +293,15 @@ class Result:
                     "score_percentiles_5_25_50_75_95": q,
                     "median_share_right": round(float(np.median(g.share_right)), 4) if len(g.scores) else None}
 
+        if not self.simulated:
+            return {"scenario": self.scenario, "pass_mark": self.pass_mark, "note": self.note}
         return {"scenario": self.scenario, "pass_mark": self.pass_mark,
                 "competence_threshold": self.competence_threshold, "competent": group(self.competent),
                 "novice": group(self.novice), "auc": round(self.auc, 4),
                 "proposed_pass_mark": self.proposed_pass_mark, "proposed_competence_threshold":
                     self.proposed_threshold,
+                "proposed_from": "labelled" if self.real is not None and self.real.enough else "simulated",
+                "labelled": None if self.real is None else self.real.as_dict(),
                 "sweep": [row.__dict__ for row in self.sweep]}
 
 
@@ -276,10 +336,16 @@ def sweep(scenario: LoadedScenario, reference: Injections, screening, library: L
 
 
 def calibrate(scenario: LoadedScenario, reference: Injections, screening, library: Library, config: Config,
-              cal: Calibration, with_sweep: bool = True) -> Result:
+              cal: Calibration, with_sweep: bool = True, real: Real | None = None) -> Result:
     """Contrasting groups for one exercise: simulated competent and novice cohorts scored, their pass rates at
     the exercise's own pass mark and threshold, the AUC, the proposed pass mark and competence threshold (where
-    the two groups meet), and the one-error sweeps."""
+    the two groups meet), and the one-error sweeps. With enough labelled real attempts (`real`, each group at
+    least calibration.yaml labelled.min_per_group) the pass mark and threshold are proposed from them instead."""
+    if not len(reference):
+        empty = Group("", np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0))
+        return Result(scenario.id, scenario.spec.pass_mark, 1.0, empty, empty, float("nan"), scenario.spec.pass_mark,
+                      1.0, [], note="its reference makes no injection (a patient to be sent home): it is judged on the "
+                      "screening decision alone, and there are no injections to simulate or a pass mark to set")
     groups = {}
     for k, (name, cohort) in enumerate(sorted(cal.cohorts.items())):
         attempts = cohort_attempts(reference, cohort, cal.attempts, cal.seed + 1000 * k)
@@ -287,15 +353,18 @@ def calibrate(scenario: LoadedScenario, reference: Injections, screening, librar
     competent, novice = groups["competent"], groups["novice"]
     reference_ev = evaluate(scenario, reference, library, config, screening)
     threshold = reference_ev.competence_threshold()
-    right_cut = contrasting_cut(np.round(competent.share_right * 100, 1), np.round(novice.share_right * 100, 1))
+    high, low = (real.competent, real.not_competent) if real is not None and real.enough else (competent, novice)
+    right_cut = contrasting_cut(np.round(high.share_right * 100, 1), np.round(low.share_right * 100, 1))
     return Result(scenario.id, scenario.spec.pass_mark, threshold, competent, novice,
                   auc(competent.scores, novice.scores),
-                  proposed_pass_mark(competent.scores, novice.scores, reference_ev, threshold),
+                  proposed_pass_mark(high.scores, low.scores, reference_ev, threshold),
                   round(right_cut / 100, 3),
-                  sweep(scenario, reference, screening, library, config, cal.sweep) if with_sweep else [])
+                  sweep(scenario, reference, screening, library, config, cal.sweep) if with_sweep else [], real)
 
 
 def to_text(result: Result) -> str:
+    if not result.simulated:
+        return f"{result.scenario}: {result.note}\n"
     c, n = result.competent, result.novice
     lines = [f"{result.scenario}: pass mark {result.pass_mark:g}, {100 * result.competence_threshold:.0f} % of the "
              "injections done right",
@@ -305,6 +374,19 @@ def to_text(result: Result) -> str:
              f"{100 * np.median(n.share_right):.0f} % right",
              f"  AUC {result.auc:.3f}; proposed pass mark {result.proposed_pass_mark:g}, competence threshold "
              f"{100 * result.proposed_threshold:.0f} %"]
+    real = result.real
+    if real is not None:
+        nc, nn = len(real.competent.scores), len(real.not_competent.scores)
+        counts = f"{nc} labelled competent, {nn} not competent"
+        if real.left_out:
+            counts += f" ({real.left_out} left out: unverified or unreadable)"
+        if real.enough:
+            lines.append(f"  real attempts: {counts}; at today's pass mark {100 * real.competent.pass_rate:.0f} % "
+                         f"and {100 * real.not_competent.pass_rate:.0f} % pass; the proposal is made from them "
+                         f"(AUC {auc(real.competent.scores, real.not_competent.scores):.3f})")
+        else:
+            lines.append(f"  real attempts: {counts}; fewer than {real.min_per_group} in a group, so the proposal "
+                         "is made from the simulated groups")
     if result.sweep:
         lines.append("  one error (throughout: score, pass; one point at a time: how many of the points fail it):")
         for row in result.sweep:

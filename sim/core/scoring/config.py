@@ -112,6 +112,8 @@ class ScoringConfig(FileModel):
     time: FractionCfg
     verdicts: VerdictCfg
     bleb: BlebCfg
+    layer_half_credit_mm: float = Field(gt=0, le=20)
+    """How far [mm] from a layer the technique belongs in a tip earns half credit for its layer."""
     blocking: list[str] = []
     """Attempt criteria whose fail stops the attempt from passing, whatever its score (an exercise left half
     done, a wrong screening decision)."""

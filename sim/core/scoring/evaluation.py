@@ -23,8 +23,8 @@ from sim.core.scoring.findings import CRITICAL, FAIL, OK, Finding, RuleResult, S
 from sim.core.scoring.injection_rules import pointwise_rules, rule_spacing
 from sim.core.scoring.injections import Injections
 from sim.core.scoring.neighbours import extend_nearest, nearest_same_technique
-from sim.core.scoring.table import (UNITS, TechniqueTable, allowed_by, band_credit, significance_table, spacing_cap,
-                                    technique_table)
+from sim.core.scoring.table import (UNITS, TechniqueTable, allowed_by, band_credit, distance_credit, layer_distance,
+                                    significance_table, spacing_cap, technique_table)
 from sim.core.vocabulary import ATTEMPT_RULES, INJECTION_RULES, VERDICTS
 
 POINTWISE = tuple(r for r in INJECTION_RULES if r != "spacing")
@@ -127,7 +127,9 @@ class Evaluation:
     def credit(self) -> np.ndarray:
         """Per injection, 0-1: the credit of its worst significant criterion. A criterion with a band earns 1 in
         its ok band, falling linearly to 0.5 at the edge of the warn band and to 0 as far again beyond it (how far
-        off counts); its verdict caps it (a fail earns at most 0.5). Others earn their verdict's credit."""
+        off counts); its verdict caps it (a fail earns at most 0.5). The layer earns 1 in a layer the technique
+        belongs in, falling to 0.5 at scoring.yaml layer_half_credit_mm from the nearest such layer (a tip just
+        past the dermis is almost right), under the same cap. Others earn their verdict's credit."""
         n = len(self.injections)
         out = np.ones(n)
         if not n:
@@ -147,6 +149,10 @@ class Evaluation:
             if rule in values and values[rule] is not None:
                 graded = np.minimum(band_credit(values[rule], table.bands[f"{rule}_{UNITS[rule]}"],
                                                 self.injections.technique), cap[verdict])
+            elif rule == "layer":  # how far the tip is from a layer it belongs in
+                off = layer_distance(self.injections.depth_mm, self.region, self.scenario.skin_bottoms,
+                                     table.layer_ok[self.injections.technique])
+                graded = np.minimum(distance_credit(off, self.config.scoring.layer_half_credit_mm), cap[verdict])
             else:
                 graded = by_verdict[verdict]
             out = np.where(mask, np.minimum(out, graded), out)

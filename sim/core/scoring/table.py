@@ -81,6 +81,27 @@ def band_credit(values: np.ndarray, table: np.ndarray, technique: np.ndarray) ->
     return np.where(np.isnan(values), 1.0, out)
 
 
+def layer_distance(depth: np.ndarray, region: np.ndarray, bottoms: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Per injection, how far [mm] its tip is from the nearest depth at which it would be in one of its ok layers
+    in this region (0 inside one; `ok`: (N, 4) booleans over LAYERS for each injection's technique). `bottoms` as
+    tip_layers: (R + 1, 3) bottoms of epidermis, dermis and fat per region, then a row for off the map (0:
+    nothing to measure there)."""
+    b = bottoms[region]
+    tops = np.column_stack([np.zeros(len(depth)), b])            # epidermis, dermis, fat, below
+    ends = np.column_stack([b, np.full(len(depth), np.inf)])
+    d = depth[:, None]
+    gap = np.maximum(tops - d, 0.0) + np.maximum(d - ends, 0.0)  # distance to each layer's span
+    gap = np.where(ok, gap, np.inf)
+    out = gap.min(axis=1)
+    out[(region < 0) | ~np.isfinite(out)] = 0.0
+    return out
+
+
+def distance_credit(distance: np.ndarray, half_mm: float) -> np.ndarray:
+    """Credit 0-1 by how far off: 1 at 0, 0.5 at `half_mm`, 0 at twice that, linear between."""
+    return np.clip(1.0 - 0.5 * distance / half_mm, 0.0, 1.0)
+
+
 @functools.lru_cache(maxsize=64)
 def significance_table(library: Library, ids: tuple[str, ...], common: tuple[str, ...]) -> np.ndarray:
     """(techniques, INJECTION_RULES) booleans: is the criterion significant for an injection of this technique

@@ -119,6 +119,34 @@ def test_infiltration_needs_thick_fat(free, library, config):
     assert "below the subcutaneous fat" in [f for f in ev.findings(0) if f.rule == "layer"][0].message
 
 
+def test_medium_papules_belong_in_the_dermis_and_credit_falls_with_the_distance(free, library, config):
+    # cheek (male): dermis from 0.19 to 2.53 mm, fat to 4.80. Medium papule ok 2-3 mm, the dermis alone ok.
+    cheek = free.atlas.region("cheek-left").polygon.mean(axis=0)
+    ev = run(free, inj(library, *[(*cheek, d, 45, 0.01, "medium-papule") for d in (2.25, 2.63, 3.0)]), library,
+             config)
+    assert ev.rules["layer"].verdict.tolist() == [0, 1, 1]  # in the fat: a finding (seed 004: the middle layer)
+    (f,) = [f for f in ev.findings(2) if f.rule == "layer"]
+    assert f.verdict == "warn" and "fat" in f.message and f.expected == "dermis"
+    # how far past the dermis counts: 0.1 mm is almost right, 0.47 mm about half (layer_half_credit_mm 0.5)
+    assert ev.credit.tolist() == pytest.approx([1.0, 0.9, 1 - 0.5 * 0.47 / 0.5], abs=1e-6)
+    assert ev.done_right.tolist() == [True, True, True]  # a warning is still done right
+
+
+def test_deep_nappage_stays_within_the_seeds_five_millimetres(free, library, config):
+    cheek = free.atlas.region("cheek-left").polygon.mean(axis=0)
+    ev = run(free, inj(library, *[(*cheek, d, 60, 0.05, "deep-nappage") for d in (4.0, 4.8, 5.3)]), library,
+             config)
+    assert ev.rules["depth"].verdict.tolist() == [0, 1, 2]
+
+
+def test_micro_papule_volume_follows_the_syringe(free, library, config):
+    # half a unit of a 0.3 ml U-100 insulin syringe, 0.005 ml, is the nominal dose: a 2.9 mm papule in the model
+    tech = library.get(MP)
+    assert tech.volume_ml.nominal == 0.005 and tech.volume_ml.ok[0] <= 0.005 <= tech.volume_ml.ok[1]
+    assert bleb_diameter_mm(tech.volume_ml.ok[1], config) < bleb_diameter_mm(
+        library.get("medium-papule").volume_ml.nominal, config) <= 4.0
+
+
 def test_patient_skin_overrides_change_the_layer(tmp_path, library, config):
     extra = """\
     patient:
@@ -162,7 +190,7 @@ def test_spacing_counts_only_the_same_technique(free, library, config):
 
 
 def test_volume_band_maximum_and_papule_size(free, library, config):
-    # micro papule ok 0.002-0.005, warn 0.001-0.008; 0.25 ml is over the 0.2 ml maximum (seed 004)
+    # micro papule ok 0.004-0.008, warn 0.003-0.01; 0.25 ml is over the 0.2 ml maximum (seed 004)
     ev = run(free, inj(library, (0, 40, 1.5, 10, 0.02, MP), (0, 60, 12, 90, 0.25, INF)), library, config)
     (f,) = [f for f in ev.findings(0) if f.rule == "volume"]
     assert f.verdict == "fail"
