@@ -71,3 +71,24 @@ def test_labelled_real_attempts_set_the_proposal_when_there_are_enough(library, 
     # the mark falls between the two labelled groups, not where the simulated ones meet
     assert np.max(enough.not_competent.scores) < real.proposed_pass_mark <= np.min(enough.competent.scores)
     assert real.proposed_pass_mark != simulated.proposed_pass_mark
+
+
+def test_calibrate_runs_the_validity_checks_on_an_instructors_exercise(tmp_path, capsys):
+    import shutil
+
+    from sim.paths import scenarios_dir
+
+    src = scenarios_dir() / "face"
+    shutil.copytree(src / "solutions" / "forehead-nappage", tmp_path / "solutions" / "forehead-nappage")
+    text = (src / "forehead-nappage.yaml").read_text()
+    lenient = text.replace("id: forehead-nappage\n", "id: lenient-forehead\n")
+    lenient = "\n".join("pass_mark: 30" if line.startswith("pass_mark:") else line for line in lenient.splitlines())
+    (tmp_path / "lenient.yaml").write_text(lenient + "\ncompetence_threshold: 0.2\n")
+    assert main(["calibrate", str(tmp_path / "lenient.yaml"), "--attempts", "40", "--no-sweep",
+                 "--format", "json"]) == 0
+    (r,) = json.loads(capsys.readouterr().out)
+    assert r["checks"]["novice_fail"] is False and r["checks"]["competent_pass"] is True
+    assert r["checks"]["too_deep_fails"] is True  # a depth wrong throughout still fails: every point is wrong
+    assert main(["calibrate", str(tmp_path / "lenient.yaml"), "--attempts", "40", "--no-sweep"]) == 0
+    out = capsys.readouterr().out
+    assert "validity: NOT MET: simulated novice attempts pass at 10% or less" in out

@@ -72,12 +72,22 @@ class Labelled(FileModel):
     has at least this many; with fewer they are reported beside the simulated groups."""
 
 
+class Validity(FileModel):
+    """What a valid exercise shows (the checks the suite runs on every shipped exercise)."""
+
+    competent_min: Annotated[float, Field(ge=0, le=1)]
+    novice_max: Annotated[float, Field(ge=0, le=1)]
+    small_errors: Sweep
+    """Errors of one injection that must never fail the reference."""
+
+
 class Calibration(FileModel):
     seed: int
     attempts: Annotated[int, Field(ge=10, le=100_000)]
     cohorts: dict[str, Cohort]
     sweep: Sweep
     labelled: Labelled
+    validity: Validity
 
 
 @functools.lru_cache(maxsize=2)
@@ -279,6 +289,10 @@ class Result:
     sweep: list[SweepRow]
     real: Real | None = None
     """Labelled real attempts from the gradebook, when any were read."""
+    validity: Validity | None = None
+    checks: dict[str, bool] | None = None
+    """The validity checks (calibration.yaml validity): competent attempts pass, novice ones do not, a wrong depth
+    throughout fails, no small error of one injection fails the reference."""
     note: str = ""
     """Why nothing was simulated (a patient to be sent home: judged on the screening decision alone)."""
 
@@ -302,6 +316,7 @@ class Result:
                     self.proposed_threshold,
                 "proposed_from": "labelled" if self.real is not None and self.real.enough else "simulated",
                 "labelled": None if self.real is None else self.real.as_dict(),
+                "checks": self.checks,
                 "sweep": [row.__dict__ for row in self.sweep]}
 
 
@@ -335,6 +350,33 @@ def sweep(scenario: LoadedScenario, reference: Injections, screening, library: L
     return rows
 
 
+CHECKS = {
+    "competent_pass": "simulated competent attempts pass at {competent_min:.0%} or more",
+    "novice_fail": "simulated novice attempts pass at {novice_max:.0%} or less",
+    "too_deep_fails": "every point too deep (past the technique's warn band) fails",
+    "too_shallow_fails": "every point too shallow fails",
+    "small_errors_hold": "no small error of one injection fails the reference",
+}
+
+
+def validity_checks(scenario: LoadedScenario, reference: Injections, screening, library: Library, config: Config,
+                    cal: Calibration, competent: Group, novice: Group) -> dict[str, bool]:
+    """The suite's validity checks for one exercise (tests/scenarios/test_validity.py runs them on every shipped
+    one); a too-shallow check where the warn band starts at the surface is left out."""
+    v = cal.validity
+    bounds = np.asarray([library.get(reference.technique_ids[t]).depth_mm.bounds() for t in reference.technique])
+    checks = {"competent_pass": competent.pass_rate >= v.competent_min - 1e-9,
+              "novice_fail": novice.pass_rate <= v.novice_max + 1e-9}
+    wrong = {"too_deep_fails": bounds[:, 3] + 0.5}
+    if (bounds[:, 2] > 0).any():
+        wrong["too_shallow_fails"] = np.maximum(bounds[:, 2] - 0.3, 0.0)
+    for key, depth in wrong.items():
+        checks[key] = not evaluate(scenario, _with(reference, depth_mm=depth), library, config, screening).passed()
+    rows = sweep(scenario, reference, screening, library, config, v.small_errors)
+    checks["small_errors_hold"] = all(row.single_flips == 0 for row in rows)
+    return checks
+
+
 def calibrate(scenario: LoadedScenario, reference: Injections, screening, library: Library, config: Config,
               cal: Calibration, with_sweep: bool = True, real: Real | None = None) -> Result:
     """Contrasting groups for one exercise: simulated competent and novice cohorts scored, their pass rates at
@@ -359,7 +401,8 @@ def calibrate(scenario: LoadedScenario, reference: Injections, screening, librar
                   auc(competent.scores, novice.scores),
                   proposed_pass_mark(high.scores, low.scores, reference_ev, threshold),
                   round(right_cut / 100, 3),
-                  sweep(scenario, reference, screening, library, config, cal.sweep) if with_sweep else [], real)
+                  sweep(scenario, reference, screening, library, config, cal.sweep) if with_sweep else [], real,
+                  cal.validity, validity_checks(scenario, reference, screening, library, config, cal, competent, novice))
 
 
 def to_text(result: Result) -> str:
@@ -374,6 +417,11 @@ def to_text(result: Result) -> str:
              f"{100 * np.median(n.share_right):.0f} % right",
              f"  AUC {result.auc:.3f}; proposed pass mark {result.proposed_pass_mark:g}, competence threshold "
              f"{100 * result.proposed_threshold:.0f} %"]
+    if result.checks:
+        failed = [k for k, ok in result.checks.items() if not ok]
+        lines.append("  validity: " + ("all checks met" if not failed else "NOT MET: " + "; ".join(
+            CHECKS[k].format(competent_min=result.validity.competent_min, novice_max=result.validity.novice_max)
+            for k in failed)))
     real = result.real
     if real is not None:
         nc, nn = len(real.competent.scores), len(real.not_competent.scores)
