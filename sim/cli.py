@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -110,6 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--plot", metavar="PNG", help="draw both groups' score distributions and the pass marks")
     cal.add_argument("--attempts", type=int, metavar="N", help="attempts per group (default: assets/calibration.yaml)")
     cal.add_argument("--no-sweep", action="store_true", help="leave the one-error sweeps out")
+
+    pl = sub.add_parser("plan", help="lay out an exercise's reference solution (and flawed ones) from its "
+                        "instructed values")
+    pl.set_defaults(func=cmd_plan)
+    pl.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    pl.add_argument("-o", "--output", metavar="LOG.csv", help="write the log here (default: standard output)")
+    pl.add_argument("--flaw", metavar="NAME", help="the flawed solution of that name (its log file's name, e.g. "
+                    "too-deep) instead of the reference")
+    pl.add_argument("--write", action="store_true", help="write every solution the scenario file names to its "
+                    "path beside the file, then score them as validate does")
 
     r = sub.add_parser("run", help="open the trainer (the scenario picker, or straight to SCENARIO)")
     r.set_defaults(func=cmd_run)
@@ -411,6 +422,62 @@ def cmd_run(args) -> int:
         return 1
 
 
+def cmd_plan(args) -> int:
+    """A reference solution planned from the exercise's `instructed:` values, a flawed one from its `plan:`."""
+    from sim.core.exercise.scenario import load_scenario
+    from sim.core.exercise.techniques import load_library
+    from sim.core.scoring.config import load_config
+    from sim.core.scoring.injections import Injections, write_log
+    from sim.core.scoring.planner import plan_flawed, plan_reference, plan_solutions
+    from sim.core.scoring.solutions import check_solutions
+
+    library = load_library()
+    if (args.output or args.flaw) and args.write:
+        return _report_problems([Problem("--write", 0, 0, "", "--write writes every solution to the paths the "
+                                         "scenario file names; leave out -o and --flaw")])
+    if not args.write and len(args.scenarios) > 1:
+        return _report_problems([Problem("SCENARIO", 0, 0, "", "one scenario at a time without --write")])
+    if not args.write:
+        scenario = load_scenario(args.scenarios[0], library)
+        rows = plan_reference(scenario, library)
+        if args.flaw:
+            flawed = [f for f in (scenario.spec.solutions.flawed if scenario.spec.solutions else [])
+                      if Path(f.log).stem == args.flaw]
+            names = [Path(f.log).stem for f in scenario.spec.solutions.flawed] if scenario.spec.solutions else []
+            if not flawed or flawed[0].plan is None:
+                why = "names no such flawed solution" if not flawed else "gives it no plan:"
+                return _report_problems([Problem(scenario.file, 0, 0, "solutions.flawed", f'--flaw {args.flaw}: the '
+                                                 f"exercise {why}" + (f"; flawed: {', '.join(names)}" if names else ""))])
+            rows = plan_flawed(scenario, library, rows, flawed[0].plan)
+        text = write_log(Injections.from_records(rows, library.ids))
+        if args.output:
+            try:
+                Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+                Path(args.output).write_text(text, encoding="utf-8")
+            except OSError as exc:
+                return _report_problems([Problem(args.output, 0, 0, "", f"cannot write: {exc.strerror or exc}")])
+            print(f"{args.output}: {len(rows)} injections", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+        return EXIT_OK
+    config = load_config()
+    problems: list[Problem] = []
+    for ref in args.scenarios:
+        scenario = load_scenario(ref, library)
+        folder = Path(scenario.file).parent
+        for rel, rows in plan_solutions(scenario, library).items():
+            target = folder / rel
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                write_log(Injections.from_records(rows, library.ids), target)
+            except OSError as exc:
+                problems.append(Problem(str(target), 0, 0, "", f"cannot write: {exc.strerror or exc}"))
+                continue
+            print(f"{target}: {len(rows)} injections")
+        problems += check_solutions(load_scenario(str(scenario.file), library), library, config)
+    return _report_problems(problems) if problems else EXIT_OK
+
+
 def cmd_calibrate(args) -> int:
     """Contrasting groups for each exercise, from its reference solution (docs/scoring.md)."""
     from sim.core.exercise.scenario import load_scenario
@@ -453,6 +520,21 @@ def cmd_calibrate(args) -> int:
     return EXIT_OK
 
 
+def _planned_count(path: Path, library) -> tuple[int, int] | None:
+    """The count range a new exercise's planned reference calls for (within 15 % of it), so that a template
+    can be passed as it is."""
+    import math
+
+    from sim.core.exercise.scenario import load_scenario_file
+    from sim.core.scoring.planner import plan_reference
+
+    try:
+        n = len(plan_reference(load_scenario_file(path, library), library))
+    except InputError:
+        return None
+    return (max(1, math.floor(n * 0.85)), max(1, math.ceil(n * 1.15))) if n else None
+
+
 def cmd_new(args) -> int:
     import os
 
@@ -464,9 +546,14 @@ def cmd_new(args) -> int:
     if out.exists() and not args.force:
         return _report_problems([Problem(str(out), 0, 0, "", "the file exists; choose another name or add --force")])
     schema = os.path.relpath(assets_dir() / "schema" / "scenario.schema.json", out.resolve().parent)
-    text = render_template(args.map, args.technique, out.stem, load_library(), Path(schema).as_posix())
+    library = load_library()
+    text = render_template(args.map, args.technique, out.stem, library, Path(schema).as_posix())
     try:
         out.write_text(text, encoding="utf-8")
+        count = _planned_count(out, library)
+        if count:
+            out.write_text(re.sub(r"^count: \{min: \d+, max: \d+\}", f"count: {{min: {count[0]}, max: {count[1]}}}",
+                                  text, count=1, flags=re.M), encoding="utf-8")
     except OSError as exc:
         return _report_problems([Problem(str(out), 0, 0, "", f"cannot write: {exc.strerror or exc}")])
     print(f"wrote {out}; check it with: mesosim validate {out}")

@@ -148,9 +148,55 @@ class SolutionRef(FileModel):
     """The screening answer that goes with it, DECISION[:REASON] (e.g. "no-go:pregnancy")."""
 
 
+class Flaw(FileModel):
+    """How `mesosim plan` makes a flawed solution from the planned reference: every change given is applied, in
+    this order (a fresh layout, the settings, the points moved, thinned, doubled and added)."""
+
+    spacing_mm: float | None = Field(default=None, gt=0, le=100)
+    """Lay the points out again this far apart."""
+    treat: bool = False
+    """Treat with the instructed values although the reference makes no injection (a patient who should have
+    been sent home)."""
+    empty: bool = False
+    """No injection at all (a patient sent home who should have been treated)."""
+    technique: str | None = None
+    depth_mm: float | None = Field(default=None, gt=0, le=60)
+    angle_deg: float | None = Field(default=None, ge=0, le=90)
+    volume_ml: float | None = Field(default=None, gt=0, le=1)
+    device: Device | None = None
+    shift_mm: Point | None = None
+    """Move every point by (dx, dy)."""
+    keep_every: int | None = Field(default=None, ge=2, le=1000)
+    """Keep one point in this many (too sparse)."""
+    double: bool = False
+    """Puncture every point twice, 0.4 mm apart."""
+    extra_mm: list[Annotated[list[float], Field(min_length=2, max_length=3)]] = []
+    """Points added with the instructed settings: [x, y] or [x, y, depth]."""
+
+
 class FlawedRef(SolutionRef):
     fails_on: str
     """The criterion this flawed solution must fail on (a rule id such as depth, danger, coverage)."""
+    plan: Flaw | None = None
+    """How `mesosim plan` writes it from the reference."""
+
+
+class Instructed(FileModel):
+    """What the instructions ask for, as values: the trainer's needle starts there, and `mesosim plan` lays out the
+    reference solution with them (inside the targets, clear of every danger margin and no-go spot, along the
+    partings on the scalp)."""
+
+    technique: str
+    depth_mm: float = Field(gt=0, le=60)
+    angle_deg: float = Field(ge=1, le=90)
+    volume_ml: float = Field(gt=0, le=1)
+    spacing_mm: float | None = Field(default=None, gt=0, le=100)
+    """Distance between neighbouring points (the technique's nominal spacing when left out)."""
+    device: Device = "hand"
+    grid: Literal["hex", "square"] = "hex"
+    """How the points are laid out over an area (along the partings where the exercise has any)."""
+    depth_margin_mm: float = Field(default=0.5, ge=0, le=10)
+    """The planner keeps its points clear of every danger structure a tip this much deeper would reach."""
 
 
 class Solutions(FileModel):
@@ -212,6 +258,8 @@ class Scenario(FileModel):
     partings: list[Parting] = []
     """Parting lines drawn on the map (scalp exercises)."""
     indication: Indication | None = None
+    instructed: Instructed | None = None
+    """The instructed technique and settings, as values (the needle's start, `mesosim plan`)."""
     solutions: Solutions | None = None
 
 
@@ -331,6 +379,34 @@ def _check_fat_holds(doc: Document, scn: Scenario, library: Library, atlas) -> l
     return problems
 
 
+def _check_instructed(doc: Document, scn: Scenario, library: Library) -> list[Problem]:
+    """The instructed technique and device must be ones the exercise allows; a flawed solution's planned technique
+    must exist."""
+    problems = []
+    ins = scn.instructed
+    if ins is not None:
+        offered = library.ids if scn.techniques == "all" else scn.techniques
+        if ins.technique not in library.techniques:
+            problems.append(doc.problem(("instructed", "technique"), f'unknown technique "{ins.technique}"'
+                                        + suggest(ins.technique, library.ids)))
+        elif ins.technique not in offered:
+            problems.append(doc.problem(("instructed", "technique"), f'"{ins.technique}" is not one of the '
+                                        f"exercise's techniques ({', '.join(offered)})"))
+        if ins.device not in scn.devices:
+            problems.append(doc.problem(("instructed", "device"), f'"{ins.device}" is not one of the exercise\'s '
+                                        f"devices ({', '.join(scn.devices)})"))
+    for i, flawed in enumerate(scn.solutions.flawed if scn.solutions else []):
+        if flawed.plan is not None:
+            if ins is None:
+                problems.append(doc.problem(("solutions", "flawed", i, "plan"), "a planned flawed solution needs "
+                                            "the exercise's instructed: values to start from"))
+            tech = flawed.plan.technique
+            if tech is not None and tech not in library.techniques:
+                problems.append(doc.problem(("solutions", "flawed", i, "plan", "technique"), f'unknown technique '
+                                            f'"{tech}"' + suggest(tech, library.ids)))
+    return problems
+
+
 def check_references(doc: Document, scn: Scenario, library: Library) -> list[Problem]:
     """Problems with names that must exist in the atlas or technique library."""
     problems: list[Problem] = []
@@ -373,6 +449,7 @@ def check_references(doc: Document, scn: Scenario, library: Library) -> list[Pro
                 problems.append(doc.problem(("partings", i, "points_mm", j),
                                             f"point ({x:g}, {y:g}) is off the {scn.map} map"))
     problems += _check_fat_holds(doc, scn, library, atlas)
+    problems += _check_instructed(doc, scn, library)
     if scn.indication is not None:
         offered = library.ids if scn.techniques == "all" else scn.techniques
         for i, tid in enumerate(scn.indication.techniques):
@@ -381,15 +458,10 @@ def check_references(doc: Document, scn: Scenario, library: Library) -> list[Pro
                                             "exercise's techniques" + suggest(tid, list(offered))))
     rule_ids = RULES
     if scn.solutions is not None:
-        refs = [(("solutions", "reference", "log"), scn.solutions.reference.log)]
         for i, flawed in enumerate(scn.solutions.flawed):
-            refs.append((("solutions", "flawed", i, "log"), flawed.log))
             if flawed.fails_on not in rule_ids:
                 problems.append(doc.problem(("solutions", "flawed", i, "fails_on"), f'unknown criterion '
                                             f'"{flawed.fails_on}"' + suggest(flawed.fails_on, rule_ids)))
-        for where, rel in refs:
-            if not (Path(doc.file).parent / rel).is_file():
-                problems.append(doc.problem(where, f'no such injection log "{rel}" beside the scenario file'))
     for key in scn.weights:
         if key not in SCORE_PARTS:
             hint = (f"; {key} is a per-injection criterion: name it under significant: to make it count"

@@ -84,10 +84,17 @@ pass_mark: 80                     # 0-100; a critical finding fails whatever the
 #   - {{name: mole, at_mm: [30, 40], radius_mm: 3, severity: high}}
 # partings:                       # scalp: parting lines to inject along
 #   - {{name: midline, points_mm: [[0, 78], [0, -15]]}}
-# solutions:                      # injection logs beside this file; mesosim validate scores them
-#   reference: {{log: solutions/{id}/reference.csv}}
+
+instructed:                       # the values your instructions ask for: the trainer's needle starts here, and
+  technique: {technique}          # mesosim plan lays out the reference solution with them
+  depth_mm: {depth:g}
+  angle_deg: {angle:g}
+  volume_ml: {volume:g}
+  spacing_mm: {spacing:g}
+# solutions:                      # injection logs beside this file; mesosim plan --write writes them and
+#   reference: {{log: solutions/{id}/reference.csv}}      # mesosim validate scores them
 #   flawed:
-#     - {{log: solutions/{id}/too-deep.csv, fails_on: depth}}
+#     - {{log: solutions/{id}/too-deep.csv, fails_on: depth, plan: {{depth_mm: {too_deep:g}}}}}
 """
 
 
@@ -106,4 +113,6 @@ def render_template(map_id: str, technique: str, scenario_id: str, library: Libr
     patient = THICK_FAT if tech.layer.fat_middle else ""
     return TEMPLATE.format(schema=schema, filename=f"{sid}.yaml", id=sid, title=f"{tech.name} - {target}",
                            map=map_id, technique=technique, target=target, product=product, count_min=count[0],
-                           count_max=count[1], patient=patient)
+                           count_max=count[1], patient=patient, depth=tech.depth_mm.nominal,
+                           angle=tech.angle_deg.nominal, volume=tech.volume_ml.nominal,
+                           spacing=tech.spacing_mm.nominal, too_deep=round(tech.depth_mm.bounds()[3] + 1.0, 1))

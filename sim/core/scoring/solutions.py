@@ -43,6 +43,13 @@ def check_solutions(scn: LoadedScenario, library: Library, config: Config) -> li
         return []
     doc = load_yaml_file(scn.file)
     problems: list[Problem] = []
+    refs = [(("solutions", "reference", "log"), sol.reference.log)]
+    refs += [(("solutions", "flawed", i, "log"), f.log) for i, f in enumerate(sol.flawed)]
+    missing = [doc.problem(where, f'no such injection log "{rel}" beside the scenario file'
+                           + (" (mesosim plan --write writes the planned ones)" if scn.spec.instructed else ""))
+               for where, rel in refs if not (Path(scn.file).parent / rel).is_file()]
+    if missing:  # a file that is only being written is checked once its logs are there
+        return missing
     try:
         ev = score_solution(scn, sol.reference.log, sol.reference.screening, library, config)
         score, passed = ev.score(), ev.passed()
