@@ -147,13 +147,14 @@ def _report_problems(problems: list[Problem]) -> int:
 def cmd_validate(args) -> int:
     from sim.core.exercise.scenario import load_scenario_file, scenario_files
     from sim.core.scoring.config import load_config
-    from sim.core.scoring.solutions import check_solutions
+    from sim.core.scoring.solutions import check_passable, check_solutions
     from sim.core.exercise.techniques import load_library
 
     library, config = load_library(), load_config()
 
     problems: list[Problem] = []
     checked = 0
+    seen: dict[str, Path] = {}
     for raw in args.paths:
         path = Path(raw)
         if path.is_dir():
@@ -169,6 +170,13 @@ def cmd_validate(args) -> int:
             checked += 1
             try:
                 scn = load_scenario_file(f, library)
+                first = seen.setdefault(scn.id, Path(f))
+                if first != Path(f) and first.resolve() != Path(f).resolve():
+                    from sim.core.files.yamlio import load_yaml_file
+
+                    problems.append(load_yaml_file(f).problem(("id",), f'the id "{scn.id}" is also the id of '
+                                                              f"{first}; every exercise needs its own"))
+                problems.extend(check_passable(scn, library))
                 problems.extend(check_solutions(scn, library, config))
             except InputError as exc:
                 problems.extend(exc.problems)

@@ -148,3 +148,58 @@ pass_mark: 80
     assert "jawline.yaml:6:" in err and "targets[0].region: infiltration puts its tip at 10-13 mm" in err
     assert "jawline-left (fat 2.1-6.1 mm, middle 4.1)" in err
     assert "thin-submental.yaml:6:" in err and "submental (fat 2.2-8.2 mm, middle 5.2)" in err
+
+
+PASSABLE = """\
+id: {id}
+title: Passable check
+objective: Check.
+map: face
+techniques: [superficial-nappage]
+targets: [{target}]
+product: {{name: cocktail, form: liquid}}
+devices: {devices}
+mode: practice
+count: {{min: {cmin}, max: {cmax}}}
+pass_mark: 80
+instructed: {{technique: superficial-nappage, depth_mm: 0.5, angle_deg: 45, volume_ml: 0.01, spacing_mm: 4,
+             device: {device}}}
+"""
+
+
+def _passable(tmp_path, name, **kw):
+    values = {"id": name, "target": "{region: forehead}", "devices": "[hand]", "device": "hand", "cmin": 200,
+              "cmax": 270} | kw
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(PASSABLE.format(**values))
+    return path
+
+
+def test_validate_proves_an_exercise_can_be_passed(tmp_path, capsys):
+    good = _passable(tmp_path, "good")
+    beside = _passable(tmp_path, "beside", target="{name: beside the head, polygon_mm: [[80, 0], [95, 0], [95, 20], "
+                                                  "[80, 20]]}", cmin=1, cmax=5)
+    gun = _passable(tmp_path, "gun", target="{region: crows-feet}", devices="[gun]", device="gun", cmin=1, cmax=30)
+    few = _passable(tmp_path, "few", cmin=15, cmax=40)
+    assert main(["validate", str(good)]) == 0
+    capsys.readouterr()
+    assert main(["validate", str(beside), str(gun), str(few)]) == 2
+    err = capsys.readouterr().err
+    assert ("beside.yaml:6:11: targets[0]: 100 % of the target beside the head lies off the face (the map spans "
+            "x -100 to 100 mm, y -190 to 125 mm)") in err
+    assert "every injection there would be off the map" in err
+    assert ("gun.yaml:8:10: devices: the mesoinjector is the only device allowed, but it is refused everywhere in "
+            "target 1") in err
+    assert "few.yaml:10:8: count: count asks for 15-40 injections but the planned reference has" in err
+    assert "a complete, right attempt would fail on count" in err
+    assert "3 of 3 scenario file(s) have problems" in err
+
+
+def test_validate_refuses_two_exercises_with_one_id(tmp_path, capsys):
+    a = _passable(tmp_path / "a" if (tmp_path / "a").mkdir() is None else tmp_path, "same")
+    (tmp_path / "b").mkdir()
+    b = tmp_path / "b" / "same.yaml"
+    b.write_text(a.read_text())
+    assert main(["validate", str(a), str(b)]) == 2
+    err = capsys.readouterr().err
+    assert f'{b}:1:5: id: the id "same" is also the id of {a}; every exercise needs its own' in err

@@ -138,10 +138,44 @@ class Atlas:
         raise KeyError(region_id)
 
     def region_index(self, xy: np.ndarray) -> np.ndarray:
-        """Index into `regions` for every point, -1 when off the map. Earlier regions win where they overlap;
-        a point outside all of them but within snap_mm of one belongs to the nearest. The same result as
-        `region_index_exact`, from a raster of the regions (sim.core.spatial.regions.RegionIndex)."""
-        return self.region_raster.lookup(xy)
+        """Index into `regions` for every point, -1 when off the map. Earlier regions win where they overlap; a
+        point on an edge two regions share goes to one of them by the inside test (points_in_polygon: a point on a
+        vertical edge belongs to the region east of it); a point outside all of them but within snap_mm of one
+        belongs to the nearest. On a mirror-symmetric atlas (every shipped one) a point on the subject's right
+        (x < 0) is decided as its mirror image on the left and given the mirrored region, so that an edge belongs
+        to the same region on both sides of the face. The same result as `region_index_exact`, from a raster of
+        the regions (sim.core.spatial.regions.RegionIndex)."""
+        mirror = self.mirror_regions
+        if mirror is None:
+            return self.region_raster.lookup(xy)
+        xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        right = xy[:, 0] < 0
+        if not right.any():
+            return self.region_raster.lookup(xy)
+        q = xy.copy()
+        q[right, 0] = -q[right, 0]
+        out = self.region_raster.lookup(q)
+        out[right] = mirror[out[right]]
+        return out
+
+    @functools.cached_property
+    def mirror_regions(self) -> np.ndarray | None:
+        """For a mirror-symmetric atlas (every paired region the mirror image of its pair, every other region its
+        own), the index of each region's mirror image, with a last -1 for off the map (so that -1 maps to -1);
+        None when the atlas is not symmetric."""
+        ids = self.region_ids()
+        out = []
+        for r in self.regions:
+            twin = r.id[:-5] + "-right" if r.id.endswith("-left") else (
+                r.id[:-6] + "-left" if r.id.endswith("-right") else r.id)
+            if twin not in ids:
+                return None
+            other = self.regions[ids.index(twin)].polygon
+            mirrored = r.polygon * np.array([-1.0, 1.0])
+            if not _same_ring(mirrored, other):
+                return None
+            out.append(ids.index(twin))
+        return np.asarray(out + [-1], dtype=np.int64)
 
     @functools.cached_property
     def region_raster(self) -> RegionIndex:
@@ -151,9 +185,21 @@ class Atlas:
             index = _REGION_RASTERS[key] = RegionIndex([r.polygon for r in self.regions], self.snap_mm)
         return index
 
-    def region_index_exact(self, xy: np.ndarray) -> np.ndarray:
-        """region_index by testing every point against every polygon: the definition, kept for the tests."""
+    def region_index_exact(self, xy: np.ndarray, mirrored: bool = True) -> np.ndarray:
+        """region_index by testing every point against every polygon: the definition, kept for the tests
+        (`mirrored=False`: without the mirror rule, as the raster alone answers)."""
         xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        mirror = self.mirror_regions if mirrored else None
+        if mirror is not None and (xy[:, 0] < 0).any():
+            right = xy[:, 0] < 0
+            q = xy.copy()
+            q[right, 0] = -q[right, 0]
+            out = self._exact(q)
+            out[right] = mirror[out[right]]
+            return out
+        return self._exact(xy)
+
+    def _exact(self, xy: np.ndarray) -> np.ndarray:
         out = np.full(len(xy), -1, dtype=np.int64)
         for i, r in enumerate(self.regions):
             todo = out < 0
@@ -179,6 +225,15 @@ class Atlas:
             o = (overrides or {}).get(r.id)
             rows.append((o.epidermis_mm, o.dermis_mm, o.fat_mm) if o else (r.epidermis_mm, r.dermis_mm, r.fat_mm))
         return np.asarray(rows, dtype=np.float64).reshape(-1, 3)
+
+
+def _same_ring(a: np.ndarray, b: np.ndarray, tol: float = 1e-6) -> bool:
+    """Whether two polygons have the same vertices (in any order and direction)."""
+    if a.shape != b.shape:
+        return False
+    ka = np.lexsort((a[:, 1].round(6), a[:, 0].round(6)))
+    kb = np.lexsort((b[:, 1].round(6), b[:, 0].round(6)))
+    return bool(np.allclose(a[ka], b[kb], atol=tol))
 
 
 _REGION_RASTERS: dict[tuple[str, str, str], RegionIndex] = {}

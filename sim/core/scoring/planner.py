@@ -79,10 +79,10 @@ def layout(scenario: LoadedScenario, spacing: float, grid: str = "hex") -> np.nd
 
 def safe_points(scenario: LoadedScenario, library: Library, xy: np.ndarray, depth: float, margin: float,
                 device: str) -> np.ndarray:
-    """Which points a competent injector would use: INSET_MM inside a target all round, CLEARANCE_MM clear of every
+    """Which points a competent injector would use: on the map, INSET_MM inside a target all round, CLEARANCE_MM clear of every
     danger structure a tip `margin` deeper would reach and of every no-go spot, and no gun where it is refused."""
     polys = [p for _n, p in scenario.target_polygons]
-    safe = np.ones(len(xy), dtype=bool)
+    safe = scenario.atlas.region_index(xy) >= 0 if len(xy) else np.ones(0, dtype=bool)  # on the map
     if polys:
         for off in INSET_MM * _RING:
             within = np.zeros(len(xy), dtype=bool)

@@ -38,8 +38,8 @@ def awkward_points(atlas, n, seed):
 def test_region_raster_equals_polygon_tests(map_id):
     atlas = load_atlas(map_id)
     pts = awkward_points(atlas, 60000, 1)
-    expected = atlas.region_index_exact(pts)
-    assert np.array_equal(atlas.region_index(pts), expected)
+    assert np.array_equal(atlas.region_index(pts), atlas.region_index_exact(pts))
+    expected = atlas.region_index_exact(pts, mirrored=False)
     # one point at a time (the cursor, a click) and a few at a time before the raster exists
     fresh = RegionIndex([r.polygon for r in atlas.regions], atlas.snap_mm)
     few = np.concatenate([fresh.lookup(pts[i:i + 3]) for i in range(0, 3000, 3)])
@@ -332,3 +332,28 @@ def test_kd_tree_agrees_on_library_like_attempts():
     got = nearest_same_technique(lines, group)
     d, _ = cKDTree(lines).query(lines, k=2)
     assert np.allclose(got, d[:, 1], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("map_id, variant", [("face", None), ("face", "female"), ("scalp", None)])
+def test_mirror_image_points_belong_to_mirror_image_regions(map_id, variant):
+    # a point on an edge two regions share goes to the same region on both sides of the face (issue: (-45, 56)
+    # was frontal and (45, 56) temporal-left on the scalp)
+    from sim.core.anatomy.atlas import load_atlas
+
+    atlas = load_atlas(map_id, variant)
+    assert atlas.mirror_regions is not None
+    ids = atlas.region_ids()
+    edges = np.concatenate([r.polygon for r in atlas.regions])  # every vertex lies on an edge
+    rng = np.random.default_rng(7)
+    pts = np.concatenate([edges, np.column_stack([rng.uniform(0, 100, 5000), rng.uniform(-190, 125, 5000)])])
+    pts = pts[pts[:, 0] > 0]
+    left, right = atlas.region_index(pts), atlas.region_index(pts * [-1, 1])
+
+    def side(i):
+        return "off" if i < 0 else ids[i].removesuffix("-left").removesuffix("-right")
+
+    assert [side(i) for i in left] == [side(i) for i in right]
+    assert (atlas.region_index_exact(pts * [-1, 1]) == right).all()
+    if map_id == "scalp":
+        assert [ids[i] for i in atlas.region_index(np.array([[-45.0, 56.0], [45.0, 56.0]]))] == \
+            ["temporal-right", "temporal-left"]
