@@ -67,6 +67,19 @@ class Reference:
             self.structures.append((segs, area, CODE[getattr(config.scoring.severity_verdict, s.severity)]))
 
     def region(self, x, y) -> int:
+        """The region of (x, y); on the subject's right (x < 0) that of its mirror image, mirrored (the atlas's
+        rule for a symmetric atlas: an edge goes to the same region on both sides)."""
+        if x < 0 and self.scn.atlas.mirror_regions is not None:
+            i = self._region(-x, y)
+            if i < 0:
+                return i
+            rid = self.regions[i][1].id
+            twin = rid[:-5] + "-right" if rid.endswith("-left") else rid[:-6] + "-left" if rid.endswith("-right") \
+                else rid
+            return next(k for k, (_p, r) in enumerate(self.regions) if r.id == twin)
+        return self._region(x, y)
+
+    def _region(self, x, y) -> int:
         for i, (poly, _r) in enumerate(self.regions):
             if _inside(x, y, poly):
                 return i

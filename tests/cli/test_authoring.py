@@ -106,11 +106,18 @@ def test_authoring_guide_example_validates(tmp_path, capsys):
     assert examples
     for k, block in enumerate(examples):
         path = tmp_path / f"doc-example-{k}.yaml"
-        try:
-            path.write_text(block)
-            assert main(["validate", str(path)]) == 0, capsys.readouterr().err
-        finally:
-            path.unlink(missing_ok=True)
+        path.write_text(block)
+        if "solutions:" in block:  # the walk-through: plan, validate, preview, calibrate, as the guide says
+            assert main(["plan", "--write", str(path)]) == 0, capsys.readouterr().err
+            assert "reference.csv: 97 injections" in capsys.readouterr().out
+        assert main(["validate", str(path)]) == 0, capsys.readouterr().err
+        if "solutions:" in block:
+            assert main(["preview", str(path), "-o", str(tmp_path / "preview.png")]) == 0
+            assert (tmp_path / "preview.png").stat().st_size > 10_000
+            capsys.readouterr()
+            assert main(["calibrate", str(path), "--attempts", "40", "--no-sweep"]) == 0
+            out = capsys.readouterr().out
+            assert "validity: all checks met" in out and "proposed pass mark" in out
 
 
 def test_authoring_guide_documents_every_field():
