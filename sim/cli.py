@@ -111,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--plot", metavar="PNG", help="draw both groups' score distributions and the pass marks")
     cal.add_argument("--attempts", type=int, metavar="N", help="attempts per group (default: assets/calibration.yaml)")
     cal.add_argument("--no-sweep", action="store_true", help="leave the one-error sweeps out")
+    cal.add_argument("--apply", action="store_true", help="write each proposed pass mark into its scenario file "
+                     "(comments and layout kept)")
 
     pl = sub.add_parser("plan", help="lay out an exercise's reference solution (and flawed ones) from its "
                         "instructed values")
@@ -514,6 +516,19 @@ def cmd_calibrate(args) -> int:
         print(json.dumps([r.as_dict() for r in results], indent=2))
     else:
         sys.stdout.write("\n".join(to_text(r) for r in results))
+    if args.apply:
+        from sim.core.files.roundtrip import set_top_level
+
+        for ref, r in zip(args.scenarios, results):
+            if not r.simulated or r.proposed_pass_mark == r.pass_mark:
+                continue
+            path = load_scenario(ref, library).file
+            try:
+                set_top_level(path, {"pass_mark": r.proposed_pass_mark})
+            except OSError as exc:
+                return _report_problems([Problem(str(path), 0, 0, "pass_mark",
+                                                 f"cannot write: {exc.strerror or exc}")])
+            print(f"{path}: pass_mark {r.pass_mark:g} -> {r.proposed_pass_mark:g}", file=sys.stderr)
     if args.plot:
         from sim.exports.plots import calibration_png
 

@@ -92,3 +92,26 @@ def test_calibrate_runs_the_validity_checks_on_an_instructors_exercise(tmp_path,
     assert main(["calibrate", str(tmp_path / "lenient.yaml"), "--attempts", "40", "--no-sweep"]) == 0
     out = capsys.readouterr().out
     assert "validity: NOT MET: simulated novice attempts pass at 10% or less" in out
+
+
+def test_calibrate_apply_writes_the_proposed_mark_and_keeps_the_file(tmp_path, capsys):
+    import shutil
+
+    from sim.paths import scenarios_dir
+
+    src = scenarios_dir() / "face"
+    shutil.copytree(src / "solutions" / "forehead-nappage", tmp_path / "solutions" / "forehead-nappage")
+    text = (src / "forehead-nappage.yaml").read_text().replace("id: forehead-nappage\n", "id: my-forehead\n")
+    lines = ["pass_mark: 50  # to be set by standard setting" if ln.startswith("pass_mark:") else ln
+             for ln in text.splitlines()]
+    path = tmp_path / "my-forehead.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["calibrate", str(path), "--attempts", "40", "--no-sweep", "--apply"]) == 0
+    err = capsys.readouterr().err
+    after = path.read_text().splitlines()
+    changed = [(a, b) for a, b in zip(lines, after) if a != b]
+    assert len(after) == len(lines) and len(changed) == 1  # only the pass mark moved; comments kept
+    new = changed[0][1]
+    assert new.startswith("pass_mark: ") and "# to be set by standard setting" in new
+    mark = float(new.split()[1])
+    assert 50 < mark <= 100 and f"pass_mark 50 -> {mark:g}" in err
