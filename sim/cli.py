@@ -566,6 +566,9 @@ def cmd_new(args) -> int:
     from sim.core.exercise.techniques import load_library
 
     out = Path(args.output)
+    if not out.parent.is_dir():
+        return _report_problems([Problem(str(out), 0, 0, "", f"the folder {out.parent} does not exist; create it "
+                                         "first or choose another path")])
     if out.exists() and not args.force:
         return _report_problems([Problem(str(out), 0, 0, "", "the file exists; choose another name or add --force")])
     schema = os.path.relpath(assets_dir() / "schema" / "scenario.schema.json", out.resolve().parent)

@@ -210,3 +210,14 @@ def test_validate_refuses_two_exercises_with_one_id(tmp_path, capsys):
     assert main(["validate", str(a), str(b)]) == 2
     err = capsys.readouterr().err
     assert f'{b}:1:5: id: the id "same" is also the id of {a}; every exercise needs its own' in err
+
+
+def test_an_off_map_point_gives_the_maps_extent_and_new_needs_its_folder(tmp_path, capsys):
+    path = _passable(tmp_path, "offmap", target="{name: square, polygon_mm: [[10, 30], [300, 30], [20, 50]]}")
+    assert main(["validate", str(path)]) == 2
+    assert ("offmap.yaml:6:49: targets[0].polygon_mm[1]: point (300, 30) is off the face map (it spans x -100 to "
+            "100 mm, y -190 to 125 mm)") in capsys.readouterr().err
+    assert main(["new", "--map", "face", "--technique", "superficial-nappage", "-o",
+                 str(tmp_path / "missing" / "x.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert f"the folder {tmp_path / 'missing'} does not exist; create it first" in err and "1 of 0" not in err

@@ -429,6 +429,7 @@ def check_references(doc: Document, scn: Scenario, library: Library) -> list[Pro
                 problems.append(doc.problem(("techniques", i), f'"{tid}" is listed twice'))
             seen.add(tid)
     x0, y0, x1, y1 = atlas.bounds_mm
+    extent = f" (it spans x {x0:g} to {x1:g} mm, y {y0:g} to {y1:g} mm)"
     names = atlas.area_names()
     for i, target in enumerate(scn.targets):
         if target.region is not None and not atlas.resolve_area(target.region):
@@ -438,16 +439,16 @@ def check_references(doc: Document, scn: Scenario, library: Library) -> list[Pro
             for j, (x, y) in enumerate(target.polygon_mm):
                 if not (x0 <= x <= x1 and y0 <= y <= y1):
                     problems.append(doc.problem(("targets", i, "polygon_mm", j),
-                                                f"point ({x:g}, {y:g}) is off the {scn.map} map"))
+                                                f"point ({x:g}, {y:g}) is off the {scn.map} map" + extent))
     for i, spot in enumerate(scn.no_go):
         x, y = spot.at_mm
         if not (x0 <= x <= x1 and y0 <= y <= y1):
-            problems.append(doc.problem(("no_go", i, "at_mm"), f"point ({x:g}, {y:g}) is off the {scn.map} map"))
+            problems.append(doc.problem(("no_go", i, "at_mm"), f"point ({x:g}, {y:g}) is off the {scn.map} map" + extent))
     for i, parting in enumerate(scn.partings):
         for j, (x, y) in enumerate(parting.points_mm):
             if not (x0 <= x <= x1 and y0 <= y <= y1):
                 problems.append(doc.problem(("partings", i, "points_mm", j),
-                                            f"point ({x:g}, {y:g}) is off the {scn.map} map"))
+                                            f"point ({x:g}, {y:g}) is off the {scn.map} map" + extent))
     problems += _check_fat_holds(doc, scn, library, atlas)
     problems += _check_instructed(doc, scn, library)
     if scn.indication is not None:
