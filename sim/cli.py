@@ -383,15 +383,12 @@ def cmd_gradebook_import(args) -> int:
         what = f"added as attempt {item.row}" if item.added else f"already in the gradebook as attempt {item.row}"
         note = " (its own time; --when is for records without one)" if args.when and item.own_time else ""
         print(f"{item.path}: {what}{note}")
+    _report_problems(sorted(result.bad + result.refused))
     added = sum(i.added for i in result.imported)
     print(f"{added} record(s) added, {len(result.imported) - added} already in the gradebook"
           + (f", {len(result.refused) + len(result.bad)} not added" if result.refused or result.bad else ""),
           file=sys.stderr)
-    for problem in result.refused:
-        print(problem, file=sys.stderr)
-    if result.bad:
-        return _report_problems(result.bad)
-    return EXIT_UNAVAILABLE if result.refused else EXIT_OK
+    return EXIT_INPUT if result.bad else EXIT_UNAVAILABLE if result.refused else EXIT_OK
 
 
 def cmd_gradebook_label(args) -> int:

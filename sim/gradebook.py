@@ -292,9 +292,12 @@ class Gradebook:
     def _insert_new(self, c, table: sa.Table, values: dict, key: str) -> bool:
         """Insert the row unless one with the same `key` exists (perhaps added by a twin a moment ago); True if this
         call added it."""
-        if self.dialect in ("postgresql", "sqlite"):
-            insert = (_postgresql if self.dialect == "postgresql" else _sqlite).insert(table)
-            return c.execute(insert.values(**values).on_conflict_do_nothing(index_elements=[key])).rowcount == 1
+        if self.dialect == "postgresql":  # its rowcount is not the rows added here: RETURNING says
+            insert = _postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=[key])
+            return c.execute(insert.returning(table.c[key])).first() is not None
+        if self.dialect == "sqlite":  # RETURNING needs SQLite 3.35; the count of changes is right
+            insert = _sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=[key])
+            return c.execute(insert).rowcount == 1
         if c.execute(sa.select(table.c[key]).where(table.c[key] == values[key])).first() is not None:
             return False
         c.execute(table.insert().values(**values))  # a twin's row meanwhile: IntegrityError, tried again

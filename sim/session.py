@@ -121,7 +121,7 @@ class Saved:
             from sqlalchemy.engine import make_url
 
             try:
-                db = f" --db {make_url(self.db).render_as_string(hide_password=True)}"
+                db = f" --db {shlex.quote(make_url(self.db).render_as_string(hide_password=True))}"
             except Exception:  # not a URL at all: the problem line says so
                 db = " --db URL"
         return f"mesosim gradebook import {shlex.quote(str(self.path))}{db}"

@@ -34,7 +34,7 @@ def load_key(create: bool = True) -> bytes:
         except FileExistsError:
             pass  # another process made it first: theirs is the key
         except OSError as exc:
-            raise OSError(exc.errno, f"cannot create the signing key: {exc.strerror or exc}", str(path)) from None
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
         text = path.read_text(encoding="ascii", errors="replace")
     except OSError as exc:
         raise InputError.one(str(path), f"cannot read the signing key: {exc.strerror or exc}") from None
