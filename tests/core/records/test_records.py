@@ -186,7 +186,7 @@ def test_a_full_disk_never_leaves_a_short_signing_key(key_file, monkeypatch):
     assert exc.value.filename == str(key_file)
     assert list(key_file.parent.iterdir()) == []
     monkeypatch.undo()
-    os.environ["MESOSIM_KEY_FILE"] = str(key_file)
+    monkeypatch.setenv("MESOSIM_KEY_FILE", str(key_file))
     assert len(records.load_key()) == 32 and len(key_file.read_bytes()) == 65
 
 
