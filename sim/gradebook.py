@@ -141,6 +141,7 @@ def record_time(record: dict) -> str | None:
 
 
 def now() -> str:
+    """When a row or a label is written (the attempt's own time is in its record)."""
     return _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
@@ -383,6 +384,12 @@ class Gradebook:
 
         return self._retry(work)
 
+    def _attempt_rows(self, query) -> list[dict]:
+        rows = self._read(query)
+        for r in rows:
+            r["when"] = r["saved"] or r["ended"] or r["started"] or r["added"]
+        return rows
+
     def attempts(self, trainee: str | None = None, scenario: str | None = None) -> list[dict]:
         """Attempts in the order they were added, with the trainee's name, the scenario's title, the time of the
         attempt (`when`: the record's own, else when it was added) and the instructor's label (or None)."""
@@ -391,21 +398,17 @@ class Gradebook:
             q = q.where(trainees.c.name == trainee)
         if scenario:
             q = q.where(attempts.c.scenario_id == scenario)
-        rows = self._read(q)
-        for r in rows:
-            r["when"] = r["saved"] or r["ended"] or r["started"] or r["added"]
-        return rows
+        return self._attempt_rows(q)
 
     def find(self, ref: str) -> dict:
         """The attempt with this row id (as `mesosim gradebook list` shows it) or attempt id."""
         ref = str(ref).strip()
         q = self._select()
-        rows = self._read(q.where(attempts.c.id == int(ref)) if ref.isdigit() and len(ref) < 12
-                          else q.where(attempts.c.uid == ref))
+        by_row = ref.isdigit() and len(ref) < 10  # a row id fits the INTEGER column; anything else is a uid
+        rows = self._attempt_rows(q.where(attempts.c.id == int(ref)) if by_row else q.where(attempts.c.uid == ref))
         if not rows:
             raise InputError.one("ATTEMPT_ID", f'no attempt "{ref}" in the gradebook at {self._safe_url()} '
                                  "(mesosim gradebook list shows the ids)")
-        rows[0]["when"] = rows[0]["saved"] or rows[0]["ended"] or rows[0]["started"] or rows[0]["added"]
         return rows[0]
 
     def count(self) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sim.core.exercise.scenario import LoadedScenario, load_scenario
 from sim.core.exercise.techniques import Library
-from sim.core.records.attempt import Attempt, evaluate_attempts
+from sim.core.records.attempt import Attempt, evaluate_attempts, now
 from sim.core.records.model import normalized
 from sim.core.records.signing import read_record, verify, write_record
 from sim.core.scoring.config import Config
@@ -89,11 +89,6 @@ def new_attempt_path(scenario_id: str, attempt_id: str | None = None) -> Path:
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     tail = f"-{attempt_id[:8]}" if attempt_id else ""
     return attempts_dir() / f"{stamp}-{scenario_id}{tail}.json"
-
-
-def now() -> str:
-    """The time of a save: ISO 8601 with the local UTC offset, to the second."""
-    return _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
 def write_failure(exc: OSError) -> str:
@@ -226,21 +221,21 @@ def import_records(paths, db: str | None = None, when: str | None = None,
                                        "marked as not verified)"))
             continue
         own = record_time(item.raw)
-        if own is None and when is None:
-            try:
-                stamp = _dt.datetime.fromtimestamp(os.stat(item.path).st_mtime, _dt.timezone.utc).astimezone()
-                own_when = stamp.isoformat(timespec="seconds")
-            except OSError:
-                own_when = None
-        else:
-            own_when = when
-        ready.append((item, own or own_when, own is not None))
+        ready.append((item, own or when or _modified(item.path), own is not None))
     if ready:
         with Gradebook(db) as book:
             for item, stamp, own_time in ready:
                 row, added = book.keep(item.raw, stamp)
                 out.imported.append(Imported(item.path, row, added, stamp, own_time))
     return out
+
+
+def _modified(path: str) -> str | None:
+    try:
+        stamp = _dt.datetime.fromtimestamp(os.stat(path).st_mtime, _dt.timezone.utc).astimezone()
+    except OSError:
+        return None
+    return stamp.isoformat(timespec="seconds")
 
 
 @dataclass

@@ -33,7 +33,7 @@ class Attempt:
     trainee: str = ""
     screening: ScreeningAnswer | None = None
     records: list[dict] = field(default_factory=list)
-    started: str = field(default_factory=lambda: _now())
+    started: str = field(default_factory=lambda: now())
     ended: str | None = None
     attempt_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     """Unique to this attempt, kept in its journal (a resumed attempt is the same attempt) and in its record."""
@@ -64,7 +64,7 @@ class Attempt:
             screening = ScreeningAnswer(s["decision"], s.get("reason"))
         h = unfinished.header
         attempt = cls(scenario, library, config, mode, h.get("trainee", trainee), screening,
-                      list(unfinished.records), started=h.get("started") or _now())
+                      list(unfinished.records), started=h.get("started") or now())
         if isinstance(h.get("attempt_id"), str) and h["attempt_id"]:
             attempt.attempt_id = h["attempt_id"]
         attempt.journal = Journal(unfinished.path, attempt.header())
@@ -143,7 +143,7 @@ class Attempt:
 
     def finish(self) -> dict:
         """Close the attempt and return its score report."""
-        self.ended = self.ended or _now()
+        self.ended = self.ended or now()
         return build_report(self.evaluation)
 
     def record(self) -> dict:
@@ -190,5 +190,5 @@ def _answer_dict(answer: ScreeningAnswer | None) -> dict | None:
     return None if answer is None else {"decision": answer.decision, "reason": answer.reason}
 
 
-def _now() -> str:
+def now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds")
