@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 from sim import __version__
-from sim.errors import InputError, Problem
+from sim.errors import InputError, Problem, UnavailableError
 
-EXIT_OK, EXIT_INPUT = 0, 2
+EXIT_OK, EXIT_UNAVAILABLE, EXIT_INPUT = 0, 1, 2
 DEFAULT_SCENARIO = "face-free"
 
 
@@ -123,6 +123,34 @@ def build_parser() -> argparse.ArgumentParser:
                     "too-deep) instead of the reference")
     pl.add_argument("--write", action="store_true", help="write every solution the scenario file names to its "
                     "path beside the file, then score them as validate does")
+
+    gb = sub.add_parser("gradebook", help="the gradebook: add saved records, label attempts, list them")
+    gbs = gb.add_subparsers(dest="gradebook_command", metavar="import|label|list", parser_class=_Parser,
+                            required=True)
+    gi = gbs.add_parser("import", help="add saved attempt records to the gradebook (once each: importing again "
+                        "adds nothing)")
+    gi.set_defaults(func=cmd_gradebook_import)
+    gi.add_argument("records", nargs="+", metavar="RECORD.json")
+    gi.add_argument("--db", metavar="URL", help="the gradebook (default: as configured)")
+    gi.add_argument("--when", metavar="ISO", help="the time of attempts whose record carries none (records saved by "
+                    "earlier versions; default: the file's modification time), e.g. 2026-05-09T14:30")
+    gi.add_argument("--unverified", action="store_true", help="also add records whose signature does not verify "
+                    "here, marked as not verified")
+    gla = gbs.add_parser("label", help="an instructor's judgement of an attempt: competent or not-competent "
+                         "(labelling again replaces it)")
+    gla.set_defaults(func=cmd_gradebook_label)
+    gla.add_argument("attempt", metavar="ATTEMPT_ID", help="the id `mesosim gradebook list` shows (or the record's "
+                     "attempt_id)")
+    gla.add_argument("label", choices=("competent", "not-competent"))
+    gla.add_argument("--by", metavar="NAME", help="who labels it (default: the login name)")
+    gla.add_argument("--db", metavar="URL", help="the gradebook (default: as configured)")
+    gli = gbs.add_parser("list", help="the attempts in the gradebook: id, trainee, exercise, date, score, passed, "
+                         "label")
+    gli.set_defaults(func=cmd_gradebook_list)
+    gli.add_argument("--trainee", metavar="NAME")
+    gli.add_argument("--scenario", metavar="ID")
+    gli.add_argument("--format", choices=("text", "json"), default="text")
+    gli.add_argument("--db", metavar="URL", help="the gradebook (default: as configured)")
 
     r = sub.add_parser("run", help="open the trainer (the scenario picker, or straight to SCENARIO)")
     r.set_defaults(func=cmd_run)
@@ -262,7 +290,7 @@ def cmd_score(args) -> int:
     sys.stdout.flush()
     if args.save:
         from sim.core.records.attempt import Attempt
-        from sim.session import save_attempt
+        from sim.session import save_attempt, write_failure
 
         attempt = Attempt(scenario, library, config, args.mode or scenario.spec.mode, args.trainee, answer,
                           inj.records())
@@ -270,10 +298,11 @@ def cmd_score(args) -> int:
             saved = save_attempt(attempt, args.save, args.db, source={"kind": "injection log", "file": str(args.log)},
                                  times_known=False)
         except OSError as exc:
-            return _report_problems([Problem(args.save, 0, 0, "", f"cannot write: {exc.strerror or exc}")])
+            return _report_problems([Problem(exc.filename or args.save, 0, 0, "", write_failure(exc))])
         if saved.gradebook_problem is not None:
+            _report_problems(saved.gradebook_problem.problems)
             print(saved.note, file=sys.stderr)
-            return _report_problems(saved.gradebook_problem.problems)
+            return EXIT_INPUT if isinstance(saved.gradebook_problem, InputError) else EXIT_UNAVAILABLE
     return EXIT_OK
 
 
@@ -362,6 +391,71 @@ def cmd_rescore(args) -> int:
             verdict = "PASSED" if d.report["passed"] else "NOT PASSED"
             print(f"{d.loaded.path}\t{d.loaded.record.get('trainee', '')}\t{d.report['scenario']}\t{before} -> "
                   f"{d.report['score']}\t{verdict}")
+    return EXIT_OK
+
+
+def cmd_gradebook_import(args) -> int:
+    """Saved records into the gradebook: those a save could not add, those of another station."""
+    from sim.session import import_records, parse_when
+
+    when = parse_when(args.when) if args.when else None
+    result = import_records(args.records, args.db, when, args.unverified)
+    for item in result.imported:
+        what = f"added as attempt {item.row}" if item.added else f"already in the gradebook as attempt {item.row}"
+        note = " (its own time; --when is for records without one)" if args.when and item.own_time else ""
+        print(f"{item.path}: {what}{note}")
+    _report_problems(sorted(result.bad + result.refused))
+    added = sum(i.added for i in result.imported)
+    print(f"{added} record(s) added, {len(result.imported) - added} already in the gradebook"
+          + (f", {len(result.refused) + len(result.bad)} not added" if result.refused or result.bad else ""),
+          file=sys.stderr)
+    return EXIT_INPUT if result.bad else EXIT_UNAVAILABLE if result.refused else EXIT_OK
+
+
+def cmd_gradebook_label(args) -> int:
+    from sim.gradebook import Gradebook
+
+    by = args.by
+    if by is None:
+        import getpass
+
+        try:
+            by = getpass.getuser()
+        except (KeyError, OSError):
+            by = ""
+    with Gradebook(args.db) as book:
+        row = book.label(args.attempt, args.label, by.strip())
+    print(f"attempt {row['id']} ({row['trainee']}, {row['scenario']}, {_short_time(row['when'])}): {args.label}"
+          + (f" (by {row['labelled_by']})" if row["labelled_by"] else ""))
+    return EXIT_OK
+
+
+def _short_time(stamp: str | None) -> str:
+    """2026-05-09T14:30:05+02:00 as 2026-05-09 14:30 (the offset and seconds are in --format json)."""
+    return (stamp or "")[:16].replace("T", " ")
+
+
+def cmd_gradebook_list(args) -> int:
+    from sim.errors import one_line
+    from sim.gradebook import Gradebook
+
+    with Gradebook(args.db) as book:
+        rows = book.attempts(args.trainee, args.scenario)
+    if args.format == "json":
+        keys = ("id", "uid", "trainee", "scenario", "when", "score", "passed", "signed", "label", "labelled_by",
+                "labelled_at")
+        print(json.dumps([{k: r[k] for k in keys} for r in rows], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not rows:
+        print("the gradebook holds no attempt for this selection", file=sys.stderr)
+        return EXIT_OK
+    table = [("id", "trainee", "scenario", "date", "score", "passed", "label")]
+    table += [(str(r["id"]), one_line(r["trainee"]), r["scenario"], _short_time(r["when"]), f"{r['score']:.1f}",
+               "yes" if r["passed"] else "no", r["label"] or "-") for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(cell.rjust(w) if i in (0, 4) else cell.ljust(w)
+                        for i, (cell, w) in enumerate(zip(row, widths))).rstrip())
     return EXIT_OK
 
 
@@ -619,6 +713,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except InputError as exc:
         return _report_problems(exc.problems)
+    except UnavailableError as exc:  # the gradebook's database cannot be used just now: not bad input
+        _report_problems(exc.problems)
+        return EXIT_UNAVAILABLE
     except BrokenPipeError:
         return EXIT_OK
     except KeyboardInterrupt:

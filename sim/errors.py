@@ -37,3 +37,12 @@ class InputError(Exception):
     @classmethod
     def one(cls, file: str, message: str, line: int = 0, col: int = 0, path: str = "") -> "InputError":
         return cls([Problem(str(file), line, col, path, message)])
+
+
+class UnavailableError(Exception):
+    """A store that cannot be used just now (the gradebook's database is down, refuses or stays busy): not bad input,
+    so the command line exits with status 1, not 2. Carries its problems in the same form as InputError."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))

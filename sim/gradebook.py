@@ -1,24 +1,45 @@
-"""The gradebook: trainees, scenarios and attempts in SQLite (WAL, the default, in the user's data folder) or in one
-PostgreSQL database shared by every station of a training centre. One schema, one code path (SQLAlchemy Core).
+"""The gradebook: trainees, scenarios, attempts and instructors' labels in SQLite (WAL, the default, in the user's
+data folder) or in one PostgreSQL database shared by every station of a training centre. One schema, one code path
+(SQLAlchemy Core).
 
 Where it is: `--db URL`, else the MESOSIM_DB environment variable, else `database:` in the user's config file
 (config.yaml in the mesosim config folder), else SQLite in the data folder.
+
+Many stations write at once (docs/records.md, "Concurrent saves"): the schema is made or upgraded by one process at
+a time (PostgreSQL: a transaction-level advisory lock; SQLite: BEGIN IMMEDIATE, the database's write lock) and
+every other process waits and finds it made; rows are added with INSERT ... ON CONFLICT DO NOTHING and then read
+back, so a racing twin adding the same trainee, exercise or attempt is no error; a busy database (SQLite's write
+lock, a PostgreSQL deadlock or serialization failure) is waited for and the transaction tried again with backoff.
+An attempt is known by its `attempt_id` (older records: by their signature), so adding a record twice keeps one row.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import json
 import os
+import random
+import time
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as _postgresql
+from sqlalchemy.dialects import sqlite as _sqlite
 
-from sim.errors import InputError
+from sim.errors import InputError, Problem, UnavailableError
 from sim.core.records.signing import canonical, verify
 from sim.paths import config_file, gradebook_file
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: trainees, scenarios, attempts, gradebook_meta. 2: attempts.saved (when the record was written) and labels."""
+LABELS = ("competent", "not-competent")
+BUSY_TIMEOUT_MS = 10_000
+"""How long SQLite waits for another connection's write lock before it says busy (and the transaction is retried)."""
+RETRY_FOR_S = 60.0
+"""How long a transaction is tried again while the database is busy, before the save is reported as not kept."""
+_SCHEMA_LOCK = int.from_bytes(hashlib.sha256(b"mesosim gradebook schema").digest()[:8], "big", signed=True)
+
 metadata = sa.MetaData()
 
 trainees = sa.Table(
@@ -50,8 +71,17 @@ attempts = sa.Table(
     sa.Column("signed", sa.Boolean, nullable=False),
     sa.Column("record", sa.Text, nullable=False),
     sa.Column("added", sa.Text, nullable=False),
+    sa.Column("saved", sa.Text),
     sa.Index("attempts_trainee", "trainee_id"),
     sa.Index("attempts_scenario", "scenario_id"),
+)
+labels = sa.Table(
+    "labels", metadata,
+    sa.Column("attempt_uid", sa.Text, sa.ForeignKey("attempts.uid"), primary_key=True),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("labelled_by", sa.Text, nullable=False),
+    sa.Column("labelled_at", sa.Text, nullable=False),
+    sa.CheckConstraint("label IN ('competent', 'not-competent')", name="labels_label"),
 )
 meta_table = sa.Table(
     "gradebook_meta", metadata,
@@ -66,11 +96,13 @@ def default_url() -> str:
     return f"sqlite:///{path}"
 
 
-def configured_url(explicit: str | None = None) -> str:
+def configured(explicit: str | None = None) -> tuple[str, str]:
+    """The gradebook's URL and where that came from (--db, MESOSIM_DB, the config file, or the default), the name
+    a problem with it is reported under."""
     if explicit:
-        return explicit
+        return explicit, "--db"
     if os.environ.get("MESOSIM_DB"):
-        return os.environ["MESOSIM_DB"]
+        return os.environ["MESOSIM_DB"], "MESOSIM_DB"
     cfg = config_file()
     if cfg.is_file():
         from sim.core.files.yamlio import load_yaml_file
@@ -81,42 +113,84 @@ def configured_url(explicit: str | None = None) -> str:
             if not isinstance(value, str):
                 raise InputError([doc.problem(("database",), "expected a database URL, e.g. "
                                               "postgresql+psycopg://user@host/mesosim")])
-            return value
-    return default_url()
+            return value, str(cfg)
+    return default_url(), "gradebook"
 
 
-def _uid(record: dict) -> str:
+def configured_url(explicit: str | None = None) -> str:
+    return configured(explicit)[0]
+
+
+def record_uid(record: dict) -> str:
+    """What the gradebook knows an attempt by: its attempt_id; for records saved before they had one, the signature
+    (else the hash of the record)."""
+    if isinstance(record.get("attempt_id"), str) and record["attempt_id"]:
+        return record["attempt_id"]
     sig = record.get("signature")
     if isinstance(sig, dict) and isinstance(sig.get("value"), str):
         return sig["value"]
     return hashlib.sha256(canonical(record)).hexdigest()
 
 
+def record_time(record: dict) -> str | None:
+    """The time a record carries: when it was saved, else when the attempt ended or started (older records)."""
+    for key in ("saved", "ended", "started"):
+        if isinstance(record.get(key), str) and record[key]:
+            return record[key]
+    return None
+
+
+def now() -> str:
+    """When a row or a label is written (the attempt's own time is in its record)."""
+    return _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def _transient(exc: sa.exc.DBAPIError) -> str | None:
+    """What kind of passing trouble a database error is: "busy" (a lock held by another connection, a deadlock, a
+    serialization failure), "race" (a twin made the same row or table a moment before), "connection" (a connection
+    refused or dropped), or None for an error that trying again will not cure."""
+    orig = exc.orig
+    message = str(orig).lower()
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        if code & 0xFF in (5, 6):  # SQLITE_BUSY, SQLITE_LOCKED (and their extended codes)
+            return "busy"
+        return "race" if isinstance(exc, sa.exc.IntegrityError) or "already exists" in message else None
+    if "database is locked" in message or "database table is locked" in message:
+        return "busy"
+    state = getattr(orig, "sqlstate", None) or ""
+    if state in ("40001", "40P01", "55P03"):
+        return "busy"
+    if state in ("23505", "42P07", "42710") or isinstance(exc, sa.exc.IntegrityError):
+        return "race"
+    if state.startswith("08") or state in ("53300", "57P03") or (not state and "connection" in message
+                                                                  and isinstance(exc, sa.exc.OperationalError)):
+        return "connection"
+    return None
+
+
+_TRIES = {"race": 6, "connection": 3}
+
+
 class Gradebook:
     def __init__(self, url: str | None = None):
-        self.url = configured_url(url)
+        self.url, self.where = configured(url)
         try:
-            self.engine = sa.create_engine(self.url, future=True)
-        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError) as exc:
-            raise InputError.one("--db", f'"{self.url}" is not a database URL this gradebook can use ({exc})') \
+            self.engine = sa.create_engine(self.url)
+        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError, ImportError) as exc:
+            raise InputError.one(self.where, f'"{self.url}" is not a database URL this gradebook can use ({exc})') \
                 from None
-        if self.engine.dialect.name == "sqlite":
-            @sa.event.listens_for(self.engine, "connect")
-            def _wal(dbapi_conn, _record):
-                cur = dbapi_conn.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA foreign_keys=ON")
-                cur.execute("PRAGMA busy_timeout=5000")
-                cur.close()
+        self.dialect = self.engine.dialect.name
+        if self.dialect == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_connect)
+            sa.event.listen(self.engine, "begin", _sqlite_begin)
         try:
-            metadata.create_all(self.engine)
-            with self.engine.begin() as c:
-                if c.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first() \
-                        is None:
-                    c.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-        except sa.exc.OperationalError as exc:
-            raise InputError.one("--db", f"cannot open the gradebook at {self._safe_url()}: "
-                                 f"{str(exc.orig).strip().splitlines()[0]}") from None
+            self._ensure_schema()
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    # -- plumbing
 
     def _safe_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
@@ -124,57 +198,269 @@ class Gradebook:
     def close(self) -> None:
         self.engine.dispose()
 
-    def add(self, record: dict) -> int:
+    def __enter__(self) -> "Gradebook":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _unavailable(self, exc: Exception) -> UnavailableError:
+        orig = getattr(exc, "orig", None) or exc
+        text = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+        return UnavailableError([Problem(self.where, 0, 0, "", f"cannot use the gradebook at {self._safe_url()}: "
+                                         f"{text}")])
+
+    def _retry(self, work):
+        """work() in a transaction of its own, tried again while the database is busy or a twin is racing (with
+        backoff and jitter, for RETRY_FOR_S at most); what cannot be cured becomes an UnavailableError."""
+        start, delay, tries = time.monotonic(), 0.02, {"race": 0, "connection": 0}
+        while True:
+            try:
+                return work()
+            except sa.exc.DBAPIError as exc:
+                kind = _transient(exc)
+                if kind is None or time.monotonic() - start + delay > RETRY_FOR_S:
+                    raise self._unavailable(exc) from None
+                if kind in tries:
+                    tries[kind] += 1
+                    if tries[kind] > _TRIES[kind]:
+                        raise self._unavailable(exc) from None
+            except (sa.exc.SQLAlchemyError, OSError) as exc:
+                raise self._unavailable(exc) from None
+            time.sleep(random.uniform(delay / 2, delay))
+            delay = min(delay * 2, 1.0)
+
+    @contextlib.contextmanager
+    def _writing(self):
+        """A write transaction: on SQLite it holds the write lock from its start (BEGIN IMMEDIATE), so it never
+        fails half-way for a lock taken after its first read."""
+        with self.engine.connect() as c:
+            c.execution_options(mesosim_write=True)
+            with c.begin():
+                yield c
+
+    # -- the schema
+
+    def _ensure_schema(self) -> None:
+        def current() -> bool:
+            try:
+                with self.engine.connect() as c:
+                    return c.execute(sa.select(meta_table.c.value)
+                                     .where(meta_table.c.key == "schema_version")).scalar() == str(SCHEMA_VERSION)
+            except sa.exc.DBAPIError as exc:
+                if _transient(exc):
+                    raise
+                return False  # no gradebook here yet: made below, under the lock (or the reason said there)
+
+        if not self._retry(current):
+            self._retry(self._make_schema)
+
+    def _make_schema(self) -> None:
+        with self._writing() as c:
+            if self.dialect == "postgresql":  # one process at a time; the lock ends with the transaction
+                c.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+            metadata.create_all(c)  # each table only if it is missing: under the lock, no twin makes it meanwhile
+            found = c.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).scalar()
+            if found is None:
+                c.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+                return
+            try:
+                version = int(found)
+            except ValueError:
+                version = -1
+            if version > SCHEMA_VERSION:
+                raise InputError.one(self.where, f"the gradebook at {self._safe_url()} was made by a newer mesosim "
+                                     f"(schema {version}; this one knows {SCHEMA_VERSION}): upgrade mesosim")
+            if version < 1:
+                raise InputError.one(self.where, f'the gradebook at {self._safe_url()} has an unknown schema version '
+                                     f'"{found}"')
+            if version < SCHEMA_VERSION:
+                self._upgrade(c, version)
+                c.execute(meta_table.update().where(meta_table.c.key == "schema_version")
+                          .values(value=str(SCHEMA_VERSION)))
+
+    @staticmethod
+    def _upgrade(c, version: int) -> None:
+        """Bring a gradebook of an earlier schema up to this one, in the schema transaction (labels, a new table,
+        was made by create_all)."""
+        if version < 2:
+            columns = {col["name"] for col in sa.inspect(c).get_columns("attempts")}
+            if "saved" not in columns:
+                c.execute(sa.text("ALTER TABLE attempts ADD COLUMN saved TEXT"))
+
+    # -- writing
+
+    def _insert_new(self, c, table: sa.Table, values: dict, key: str) -> bool:
+        """Insert the row unless one with the same `key` exists (perhaps added by a twin a moment ago); True if this
+        call added it."""
+        if self.dialect == "postgresql":  # its rowcount is not the rows added here: RETURNING says
+            insert = _postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=[key])
+            return c.execute(insert.returning(table.c[key])).first() is not None
+        if self.dialect == "sqlite":  # RETURNING needs SQLite 3.35; the count of changes is right
+            insert = _sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=[key])
+            return c.execute(insert).rowcount == 1
+        if c.execute(sa.select(table.c[key]).where(table.c[key] == values[key])).first() is not None:
+            return False
+        c.execute(table.insert().values(**values))  # a twin's row meanwhile: IntegrityError, tried again
+        return True
+
+    def add(self, record: dict, when: str | None = None) -> int:
         """Keep an attempt record (once: adding it again changes nothing); returns its row id."""
-        uid = _uid(record)
+        return self.keep(record, when)[0]
+
+    def keep(self, record: dict, when: str | None = None) -> tuple[int, bool]:
+        """Keep an attempt record; (its row id, True if this call added it, False if it was there). The row's time
+        is the record's own (record_time), else `when`."""
+        uid = record_uid(record)
         rep = record["report"]
         name = record.get("trainee") or "(no name)"
-        now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         try:
             signed = verify(record)[0]
         except InputError:
             signed = False
-        with self.engine.begin() as c:
-            row = c.execute(sa.select(attempts.c.id).where(attempts.c.uid == uid)).first()
-            if row:
-                return row[0]
-            tid = c.execute(sa.select(trainees.c.id).where(trainees.c.name == name)).scalar()
-            if tid is None:
-                tid = c.execute(trainees.insert().values(name=name, created=now)).inserted_primary_key[0]
-            sid = record["scenario"]["id"]
-            if c.execute(sa.select(scenarios.c.id).where(scenarios.c.id == sid)).first() is None:
-                c.execute(scenarios.insert().values(id=sid, title=rep.get("title", sid), map=rep.get("map", "")))
-            return c.execute(attempts.insert().values(
-                uid=uid, trainee_id=tid, scenario_id=sid, scenario_sha256=record["scenario"].get("sha256", ""),
-                mode=record.get("mode", rep.get("mode", "")), started=record.get("started"),
-                ended=record.get("ended"), score=float(rep["score"]), passed=bool(rep["passed"]),
-                critical=int(rep.get("critical_findings", 0)), injections=len(record.get("injections", [])),
-                signed=signed, record=json.dumps(record, ensure_ascii=False), added=now,
-            )).inserted_primary_key[0]
+        sid = record["scenario"]["id"]
+        added = now()
+        row = dict(
+            uid=uid, scenario_id=sid, scenario_sha256=record["scenario"].get("sha256", ""),
+            mode=record.get("mode", rep.get("mode", "")), started=record.get("started"), ended=record.get("ended"),
+            score=float(rep["score"]), passed=bool(rep["passed"]), critical=int(rep.get("critical_findings", 0)),
+            injections=len(record.get("injections", [])), signed=signed,
+            record=json.dumps(record, ensure_ascii=False), added=added, saved=record_time(record) or when,
+        )
+
+        def work() -> tuple[int, bool]:
+            with self._writing() as c:
+                found = c.execute(sa.select(attempts.c.id).where(attempts.c.uid == uid)).scalar()
+                if found is not None:
+                    return found, False
+                self._insert_new(c, trainees, {"name": name, "created": added}, "name")
+                tid = c.execute(sa.select(trainees.c.id).where(trainees.c.name == name)).scalar_one()
+                self._insert_new(c, scenarios, {"id": sid, "title": rep.get("title", sid), "map": rep.get("map", "")},
+                                 "id")
+                new = self._insert_new(c, attempts, {**row, "trainee_id": tid}, "uid")
+                return c.execute(sa.select(attempts.c.id).where(attempts.c.uid == uid)).scalar_one(), new
+
+        return self._retry(work)
+
+    def label(self, ref: str, label: str, by: str) -> dict:
+        """An instructor's label for an attempt (given by row id or attempt id); labelling again replaces it.
+        Returns the attempt's row (attempts()) with its new label."""
+        if label not in LABELS:
+            raise InputError.one("LABEL", f'"{label}" is not a label; use {" or ".join(LABELS)}')
+        row = self.find(ref)
+        values = {"attempt_uid": row["uid"], "label": label, "labelled_by": by, "labelled_at": now()}
+
+        def work() -> None:
+            with self._writing() as c:
+                if self.dialect in ("postgresql", "sqlite"):
+                    insert = (_postgresql if self.dialect == "postgresql" else _sqlite).insert(labels).values(**values)
+                    c.execute(insert.on_conflict_do_update(index_elements=["attempt_uid"],
+                                                           set_={k: insert.excluded[k] for k in values
+                                                                 if k != "attempt_uid"}))
+                else:
+                    c.execute(labels.delete().where(labels.c.attempt_uid == row["uid"]))
+                    c.execute(labels.insert().values(**values))
+
+        self._retry(work)
+        return {**row, "label": label, "labelled_by": by, "labelled_at": values["labelled_at"]}
+
+    # -- reading
+
+    def _select(self):
+        return (sa.select(attempts.c.id, attempts.c.uid, trainees.c.name.label("trainee"),
+                          attempts.c.scenario_id.label("scenario"), scenarios.c.title, attempts.c.mode,
+                          attempts.c.started, attempts.c.ended, attempts.c.score, attempts.c.passed,
+                          attempts.c.critical, attempts.c.injections, attempts.c.signed, attempts.c.added,
+                          attempts.c.saved, labels.c.label, labels.c.labelled_by, labels.c.labelled_at)
+                .join(trainees, attempts.c.trainee_id == trainees.c.id)
+                .join(scenarios, attempts.c.scenario_id == scenarios.c.id)
+                .outerjoin(labels, labels.c.attempt_uid == attempts.c.uid)
+                .order_by(attempts.c.id))
+
+    def _read(self, query) -> list[dict]:
+        def work():
+            with self.engine.connect() as c:
+                return [dict(r._mapping) for r in c.execute(query)]
+
+        return self._retry(work)
+
+    def _attempt_rows(self, query) -> list[dict]:
+        rows = self._read(query)
+        for r in rows:
+            r["when"] = r["saved"] or r["ended"] or r["started"] or r["added"]
+        return rows
 
     def attempts(self, trainee: str | None = None, scenario: str | None = None) -> list[dict]:
-        """Attempts in the order they were added, with the trainee's name and the scenario's title."""
-        q = (sa.select(attempts.c.id, trainees.c.name.label("trainee"), attempts.c.scenario_id.label("scenario"),
-                       scenarios.c.title, attempts.c.mode, attempts.c.started, attempts.c.ended, attempts.c.score,
-                       attempts.c.passed, attempts.c.critical, attempts.c.injections, attempts.c.signed,
-                       attempts.c.added)
-             .join(trainees, attempts.c.trainee_id == trainees.c.id)
-             .join(scenarios, attempts.c.scenario_id == scenarios.c.id)
-             .order_by(attempts.c.id))
+        """Attempts in the order they were added, with the trainee's name, the scenario's title, the time of the
+        attempt (`when`: the record's own, else when it was added) and the instructor's label (or None)."""
+        q = self._select()
         if trainee:
             q = q.where(trainees.c.name == trainee)
         if scenario:
             q = q.where(attempts.c.scenario_id == scenario)
-        with self.engine.connect() as c:
-            return [dict(r._mapping) for r in c.execute(q)]
+        return self._attempt_rows(q)
+
+    def find(self, ref: str) -> dict:
+        """The attempt with this row id (as `mesosim gradebook list` shows it) or attempt id."""
+        ref = str(ref).strip()
+        q = self._select()
+        by_row = ref.isdigit() and len(ref) < 10  # a row id fits the INTEGER column; anything else is a uid
+        rows = self._attempt_rows(q.where(attempts.c.id == int(ref)) if by_row else q.where(attempts.c.uid == ref))
+        if not rows:
+            raise InputError.one("ATTEMPT_ID", f'no attempt "{ref}" in the gradebook at {self._safe_url()} '
+                                 "(mesosim gradebook list shows the ids)")
+        return rows[0]
+
+    def count(self) -> int:
+        """How many attempts the gradebook holds."""
+        def work() -> int:
+            with self.engine.connect() as c:
+                return c.execute(sa.select(sa.func.count()).select_from(attempts)).scalar_one()
+
+        return self._retry(work)
 
     def record(self, attempt_id: int) -> dict:
-        with self.engine.connect() as c:
-            text = c.execute(sa.select(attempts.c.record).where(attempts.c.id == attempt_id)).scalar()
+        def work():
+            with self.engine.connect() as c:
+                return c.execute(sa.select(attempts.c.record).where(attempts.c.id == attempt_id)).scalar()
+
+        text = self._retry(work)
         if text is None:
             raise KeyError(attempt_id)
         return json.loads(text)
 
     def trainees(self) -> list[str]:
-        with self.engine.connect() as c:
-            return [r[0] for r in c.execute(sa.select(trainees.c.name).order_by(trainees.c.name))]
+        return [r["name"] for r in self._read(sa.select(trainees.c.name).order_by(trainees.c.name))]
+
+    def labelled(self, scenario_id: str) -> list[tuple[dict, str]]:
+        """Every labelled attempt of an exercise: (its record, its label), in the order the attempts were added."""
+        q = (sa.select(attempts.c.record, labels.c.label)
+             .join(labels, labels.c.attempt_uid == attempts.c.uid)
+             .where(attempts.c.scenario_id == scenario_id)
+             .order_by(attempts.c.id))
+        return [(json.loads(r["record"]), r["label"]) for r in self._read(q)]
+
+
+def labelled(scenario_id: str, db: str | None = None) -> list[tuple[dict, str]]:
+    """The labelled attempts of an exercise in the configured gradebook (or `db`): (record, label) pairs, where the
+    label is "competent" or "not-competent" (standard setting from real attempts)."""
+    with Gradebook(db) as book:
+        return book.labelled(scenario_id)
+
+
+def _sqlite_connect(dbapi_conn, _record) -> None:
+    # Transactions are begun by _sqlite_begin, not by the sqlite3 module; the busy timeout is set before anything
+    # else so that switching a new file to WAL waits for a twin doing the same.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")  # a committed save survives a power cut, not only a crash
+        cur.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cur.close()
+
+
+def _sqlite_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("mesosim_write") else "BEGIN")

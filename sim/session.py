@@ -8,17 +8,20 @@ gradebook the same way.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
+import os
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
 from sim.core.exercise.scenario import LoadedScenario, load_scenario
 from sim.core.exercise.techniques import Library
-from sim.core.records.attempt import Attempt, evaluate_attempts
+from sim.core.records.attempt import Attempt, evaluate_attempts, now
 from sim.core.records.model import normalized
 from sim.core.records.signing import read_record, verify, write_record
 from sim.core.scoring.config import Config
 from sim.core.scoring import ScreeningAnswer
-from sim.errors import InputError, Problem
+from sim.errors import InputError, Problem, UnavailableError
 from sim.paths import attempts_dir
 
 
@@ -80,10 +83,20 @@ def find_exercise(record: dict, library: Library | None = None, where: str = "re
     raise InputError.one(where, f'the exercise "{ref.get("id", "")}" of this record cannot be found')
 
 
-def new_attempt_path(scenario_id: str) -> Path:
-    """Where an attempt is kept when no path is given: the user's attempts folder, named by time and exercise."""
+def new_attempt_path(scenario_id: str, attempt_id: str | None = None) -> Path:
+    """Where an attempt is kept when no path is given: the user's attempts folder, named by time, exercise and the
+    start of the attempt's id (two attempts saved in the same second never share a file)."""
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return attempts_dir() / f"{stamp}-{scenario_id}.json"
+    tail = f"-{attempt_id[:8]}" if attempt_id else ""
+    return attempts_dir() / f"{stamp}-{scenario_id}{tail}.json"
+
+
+def write_failure(exc: OSError) -> str:
+    """The sentence for a record (or the key) that could not be written."""
+    if exc.errno == errno.ENOSPC or exc.errno == getattr(errno, "EDQUOT", -1):
+        return ("cannot write: the disk is full (" + (exc.strerror or "no space left") + "); nothing was saved: "
+                "free some space and save again")
+    return f"cannot write: {exc.strerror or exc}"
 
 
 @dataclass(frozen=True)
@@ -91,27 +104,45 @@ class Saved:
     path: Path
     record: dict
     """The signed record as written."""
-    gradebook_problem: InputError | None
+    gradebook_problem: InputError | UnavailableError | None
     """Why the gradebook did not take it (the record is written all the same), or None."""
+    db: str | None = None
+    """The --db the save was given (for the command that adds the record later)."""
+
+    @property
+    def import_command(self) -> str:
+        db = ""
+        if self.db:
+            from sqlalchemy.engine import make_url
+
+            try:
+                db = f" --db {shlex.quote(make_url(self.db).render_as_string(hide_password=True))}"
+            except Exception:  # not a URL at all: the problem line says so
+                db = " --db URL"
+        return f"mesosim gradebook import {shlex.quote(str(self.path))}{db}"
 
     @property
     def note(self) -> str | None:
         if self.gradebook_problem is None:
             return None
-        return ("The attempt is saved but not in the gradebook: "
-                + "; ".join(p.message for p in self.gradebook_problem.problems))
+        return (f"The attempt is saved in {self.path} but not in the gradebook ("
+                + "; ".join(p.message for p in self.gradebook_problem.problems)
+                + f"). Add it later with: {self.import_command}")
 
 
 def save_attempt(attempt: Attempt, path: Path | str | None = None, db: str | None = None,
                  source: dict | None = None, times_known: bool = True) -> Saved:
-    """Write the signed record (atomically), then keep it in the gradebook. A record on disk is never lost over a
-    gradebook that cannot take it: that comes back as `gradebook_problem`. An OSError writing the record itself
-    propagates (nothing was saved). `source` says where the injections came from (e.g. an injection log);
-    without `times_known` the record's started/ended are left empty (a log's time of making is not known)."""
+    """Write the signed record (atomically, with its attempt id and the time of saving), then keep it in the
+    gradebook. A record on disk is never lost over a gradebook that cannot take it: that comes back as
+    `gradebook_problem`, and `mesosim gradebook import` adds the record later. An OSError writing the record itself
+    propagates (nothing was saved, and nothing is left on disk). `source` says where the injections came from
+    (e.g. an injection log); without `times_known` the record's started/ended are left empty (a log's time of
+    making is not known)."""
     from sim.gradebook import Gradebook
 
-    target = Path(path) if path else new_attempt_path(attempt.scenario.id)
+    target = Path(path) if path else new_attempt_path(attempt.scenario.id, attempt.attempt_id)
     record = attempt.record()
+    record["saved"] = now()
     if not times_known:
         record["started"] = record["ended"] = None
     if source is not None:
@@ -120,21 +151,91 @@ def save_attempt(attempt: Attempt, path: Path | str | None = None, db: str | Non
     attempt.close_journal()
     problem = None
     try:
-        book = Gradebook(db)
-        try:
+        with Gradebook(db) as book:
             book.add(signed)
-        finally:
-            book.close()
-    except InputError as exc:
+    except (InputError, UnavailableError) as exc:
         problem = exc
-    except Exception as exc:  # a database that is down or refuses: the record on disk is what counts
+    except Exception as exc:  # a database that refuses in a way not foreseen: the record on disk is what counts
         from sqlalchemy.exc import SQLAlchemyError
 
         if not isinstance(exc, (SQLAlchemyError, OSError)):
             raise
-        problem = InputError.one(db or "gradebook", str(exc).strip().splitlines()[0] if str(exc).strip() else
-                                 type(exc).__name__)
-    return Saved(target, signed, problem)
+        problem = UnavailableError([Problem(db or "gradebook", 0, 0, "", (str(exc).strip().splitlines() or
+                                                                           [type(exc).__name__])[0])])
+    return Saved(target, signed, problem, db)
+
+
+@dataclass(frozen=True)
+class Imported:
+    path: str
+    row: int
+    """The attempt's id in the gradebook."""
+    added: bool
+    """False when the gradebook held it already."""
+    when: str | None
+    """The time the gradebook gives the attempt."""
+    own_time: bool
+    """The time is the record's own (not --when or the file's time)."""
+
+
+@dataclass
+class ImportResult:
+    imported: list[Imported]
+    bad: list[Problem]
+    """Files that are no readable attempt record (not added)."""
+    refused: list[Problem]
+    """Records whose signature does not verify here (not added)."""
+
+
+def parse_when(text: str, where: str = "--when") -> str:
+    """An ISO 8601 time as a user types it (2026-05-09, 2026-05-09T14:30, ...+02:00), with the local UTC offset
+    when it gives none."""
+    try:
+        t = _dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError.one(where, f'"{text}" is not an ISO 8601 time, e.g. 2026-05-09T14:30 or '
+                             "2026-05-09T14:30+02:00") from None
+    if t.tzinfo is None:
+        t = t.astimezone()
+    return t.isoformat(timespec="seconds")
+
+
+def import_records(paths, db: str | None = None, when: str | None = None,
+                   unverified: bool = False) -> ImportResult:
+    """Add saved records to the gradebook (a save that could not reach it, a record from another station). Each is
+    read and checked and its signature verified; a record already there is not added twice. The attempt's time is
+    the record's own (saved, else ended or started), else `when`, else the file's modification time. Records whose
+    signature does not verify are refused unless `unverified` (then kept, marked as not signed)."""
+    from sim.gradebook import Gradebook, record_time
+
+    out = ImportResult([], [], [])
+    ready: list[tuple[LoadedRecord, str | None, bool]] = []
+    for p in paths:
+        try:
+            item = load_record(p)
+        except InputError as exc:
+            out.bad.extend(exc.problems)
+            continue
+        if not item.verified and not unverified:
+            out.refused.append(Problem(item.path, 0, 0, "", f"{item.status}; not added (--unverified adds it, "
+                                       "marked as not verified)"))
+            continue
+        own = record_time(item.raw)
+        ready.append((item, own or when or _modified(item.path), own is not None))
+    if ready:
+        with Gradebook(db) as book:
+            for item, stamp, own_time in ready:
+                row, added = book.keep(item.raw, stamp)
+                out.imported.append(Imported(item.path, row, added, stamp, own_time))
+    return out
+
+
+def _modified(path: str) -> str | None:
+    try:
+        stamp = _dt.datetime.fromtimestamp(os.stat(path).st_mtime, _dt.timezone.utc).astimezone()
+    except OSError:
+        return None
+    return stamp.isoformat(timespec="seconds")
 
 
 @dataclass
@@ -185,6 +286,7 @@ def rescore(paths, library: Library, config: Config) -> list[Rescored]:
 def save_rescored(item: Rescored, target: Path | str) -> dict:
     """The re-scored attempt as a new signed record that names the one it came from and whether that verified."""
     new = item.attempt.record()
+    new["saved"] = now()
     new["started"], new["ended"] = item.loaded.record.get("started"), item.loaded.record.get("ended")
     new["rescored_from"] = {"file": item.loaded.path, "signature_verified": item.loaded.verified,
                             "score": (item.loaded.record.get("report") or {}).get("score")}

@@ -24,7 +24,7 @@ def cohort_summary(rows: list[dict], records: list[dict]) -> dict:
         for f in rec["report"]["attempt_findings"]:
             findings[(f["rule"], f["verdict"], "")] += 1
     return {
-        "trainees": {t: [{"when": r.get("ended") or r.get("started") or r.get("added"), "scenario": r["scenario"],
+        "trainees": {t: [{"when": r.get("ended") or r.get("started") or r.get("saved") or r.get("added"), "scenario": r["scenario"],
                           "score": r["score"], "passed": bool(r["passed"])} for r in rs]
                      for t, rs in sorted(by_trainee.items())},
         "pass_rates": {s: {"attempts": len(v), "passed": sum(v), "rate": round(sum(v) / len(v), 4)}

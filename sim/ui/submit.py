@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.core.records.attempt import Attempt
+from sim.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,13 @@ class Submitted:
 def submit(attempt: Attempt, path: str | None) -> Submitted:
     """The explicit end of an attempt: its signed record saved (and kept in the gradebook) through the same
     sim.session.save_attempt as `mesosim score --save`."""
-    from sim.session import new_attempt_path, save_attempt
+    from sim.session import new_attempt_path, save_attempt, write_failure
 
-    target = path or new_attempt_path(attempt.scenario.id)
+    target = path or new_attempt_path(attempt.scenario.id, attempt.attempt_id)
     try:
         saved = save_attempt(attempt, target)
     except OSError as exc:
-        return Submitted(None, None, f"The attempt could not be saved to {target}: {exc.strerror or exc}")
+        return Submitted(None, None, f"The attempt could not be saved: {exc.filename or target}: {write_failure(exc)}")
+    except InputError as exc:  # the signing key is damaged: it says which file and why
+        return Submitted(None, None, "The attempt could not be saved: " + "; ".join(map(str, exc.problems)))
     return Submitted(saved.path, saved.note)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import uuid
 from dataclasses import dataclass, field
 
 from sim import __version__
@@ -32,10 +33,14 @@ class Attempt:
     trainee: str = ""
     screening: ScreeningAnswer | None = None
     records: list[dict] = field(default_factory=list)
-    started: str = field(default_factory=lambda: _now())
+    started: str = field(default_factory=lambda: now())
     ended: str | None = None
+    attempt_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    """Unique to this attempt, kept in its journal (a resumed attempt is the same attempt) and in its record."""
     journal: object | None = field(default=None, repr=False)
     """A sim.core.records.journal.Journal: every change is written to it (and synced) before it is shown."""
+    journal_problem: str | None = field(default=None, repr=False)
+    """Why the journal stopped (a full disk): the attempt goes on without crash safety, and says so once."""
     evaluation: Evaluation | None = field(default=None, repr=False)
     _injections: Injections | None = field(default=None, repr=False)
 
@@ -59,7 +64,9 @@ class Attempt:
             screening = ScreeningAnswer(s["decision"], s.get("reason"))
         h = unfinished.header
         attempt = cls(scenario, library, config, mode, h.get("trainee", trainee), screening,
-                      list(unfinished.records), started=h.get("started") or _now())
+                      list(unfinished.records), started=h.get("started") or now())
+        if isinstance(h.get("attempt_id"), str) and h["attempt_id"]:
+            attempt.attempt_id = h["attempt_id"]
         attempt.journal = Journal(unfinished.path, attempt.header())
         return attempt
 
@@ -67,16 +74,39 @@ class Attempt:
         """Start journalling this attempt (crash safety); returns the journal."""
         from sim.core.records.journal import Journal
 
-        self.journal = Journal.create(self.scenario.id, self.header())
+        try:
+            self.journal = Journal.create(self.scenario.id, self.header())
+        except OSError as exc:
+            self._journal_failed(exc)
+            return None
         for rec in self.records:
-            self.journal.add(rec)
+            self._journal("add", rec)
         if self.screening is not None:
-            self.journal.screening(_answer_dict(self.screening))
+            self._journal("screening", _answer_dict(self.screening))
         return self.journal
+
+    def _journal(self, what: str, *args) -> None:
+        """One event into the journal; a journal that cannot be written (a full disk) is given up, not the attempt."""
+        if self.journal is None:
+            return
+        try:
+            getattr(self.journal, what)(*args)
+        except OSError as exc:
+            self._journal_failed(exc)
+
+    def _journal_failed(self, exc: OSError) -> None:
+        self.journal_problem = (f"The attempt is no longer kept safe against a crash ({exc.strerror or exc}): "
+                                "it goes on, and is saved when submitted")
+        if self.journal is not None:
+            try:
+                self.journal.close(remove=False)
+            except OSError:
+                pass
+            self.journal = None
 
     def header(self) -> dict:
         return {"scenario": {"id": self.scenario.id, "file": self.scenario.file, "sha256": self.scenario.digest},
-                "mode": self.mode, "trainee": self.trainee, "started": self.started}
+                "mode": self.mode, "trainee": self.trainee, "started": self.started, "attempt_id": self.attempt_id}
 
     def __len__(self) -> int:
         return len(self.records)
@@ -95,8 +125,7 @@ class Attempt:
                "volume_ml": float(volume_ml), "technique": technique, "bevel": bevel, "device": device}
         if t_s is not None and not math.isnan(t_s):
             rec["t_s"] = round(float(t_s), 3)
-        if self.journal is not None:
-            self.journal.add(rec)
+        self._journal("add", rec)
         one = Injections.from_records([rec], self.library.ids)
         before = self.injections
         self.records.append(rec)
@@ -107,21 +136,21 @@ class Attempt:
     def undo(self) -> bool:
         if not self.records:
             return False
-        if self.journal is not None:
-            self.journal.undo()
+        self._journal("undo")
         self.records.pop()
         self._score_all()
         return True
 
     def finish(self) -> dict:
         """Close the attempt and return its score report."""
-        self.ended = self.ended or _now()
+        self.ended = self.ended or now()
         return build_report(self.evaluation)
 
     def record(self) -> dict:
         """The attempt record: who, what, when, every injection with its settings, the screening and the report."""
         return {
             "attempt_version": ATTEMPT_VERSION,
+            "attempt_id": self.attempt_id,
             "trainee": self.trainee,
             "scenario": {"id": self.scenario.id, "file": self.scenario.file, "sha256": self.scenario.digest},
             "specs": {"atlas_sha256": self.scenario.atlas.digest, "techniques_sha256": self.library.digest,
@@ -138,7 +167,10 @@ class Attempt:
     def close_journal(self) -> None:
         """The attempt is saved: its journal is no longer needed."""
         if self.journal is not None:
-            self.journal.close(remove=True)
+            try:
+                self.journal.close(remove=True)
+            except OSError:
+                pass
             self.journal = None
 
 
@@ -158,5 +190,5 @@ def _answer_dict(answer: ScreeningAnswer | None) -> dict | None:
     return None if answer is None else {"decision": answer.decision, "reason": answer.reason}
 
 
-def _now() -> str:
+def now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds")

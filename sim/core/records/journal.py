@@ -17,6 +17,7 @@ from typing import Iterable, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from sim.core.files.atomic import write_atomic
 from sim.core.files.model import problems_from, suggest
 from sim.core.files.yamlio import Document, load_yaml_text
 from sim.core.records.model import RecInjection, RecScenario, RecScreening
@@ -35,13 +36,8 @@ class Journal:
         if not self.path.exists() or self.path.stat().st_size == 0:
             # the header goes in whole or not at all (a kill between creating the file and writing it would
             # leave an empty file that is no journal, and the attempt would start a second one)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(json.dumps({"journal": JOURNAL_VERSION, **header}, ensure_ascii=False,
-                                   separators=(",", ":")) + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
+            write_atomic(self.path, (json.dumps({"journal": JOURNAL_VERSION, **header}, ensure_ascii=False,
+                                                separators=(",", ":")) + "\n").encode("utf-8"))
         self._f = open(self.path, "a", encoding="utf-8")
 
     @classmethod

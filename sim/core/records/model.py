@@ -94,8 +94,16 @@ class RecScreening(_M):
     reason: str | None = None
 
 
+Stamp = Annotated[str, Field(min_length=1, max_length=64, description="an ISO 8601 time with its UTC offset")]
+
+
 class AttemptRecord(_M):
     attempt_version: Literal[1]
+    attempt_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    """Unique to this attempt (a UUID): the same injections saved twice are two attempts. None in records saved
+    before attempts had one (the gradebook then knows them by their signature)."""
+    saved: Stamp | None = None
+    """When the record was written (None in records saved before records carried it)."""
     trainee: str = ""
     scenario: RecScenario
     mode: Mode = "practice"

@@ -1,15 +1,15 @@
 """Signed attempt records: HMAC-SHA256 over the record's canonical JSON, with a key kept in the user's config
-folder (created on first use, file mode 0600)."""
+folder (created on first use, file mode 0600); records and the key written atomically."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from pathlib import Path
 
+from sim.core.files.atomic import write_atomic
 from sim.errors import InputError
 from sim.paths import key_file
 
@@ -18,19 +18,30 @@ MAX_RECORD_BYTES = 64 * 1024 * 1024
 
 
 def load_key(create: bool = True) -> bytes:
-    """The signing key; created (32 random bytes, mode 0600) the first time it is needed."""
+    """The signing key; created (32 random bytes, mode 0600) the first time it is needed. The key file appears whole
+    or not at all (written to a temporary file, synced, then linked into place): processes using the key for the
+    first time at once all get the one that was linked first, and a full disk leaves no key rather than an empty
+    one. An OSError (the key cannot be made) names the key file."""
     path = key_file()
-    if not path.exists():
+    try:
+        text = path.read_text(encoding="ascii", errors="replace")
+    except FileNotFoundError:
         if not create:
-            raise InputError.one(str(path), "no signing key on this machine: records cannot be verified here")
-        path.parent.mkdir(parents=True, exist_ok=True)
+            raise InputError.one(str(path), "no signing key on this machine: records cannot be verified here") from None
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            return load_key(create=False)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32) + "\n")
-    text = path.read_text().strip()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, (secrets.token_hex(32) + "\n").encode("ascii"), mode=0o600, exclusive=True)
+        except FileExistsError:
+            pass  # another process made it first: theirs is the key
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
+        text = path.read_text(encoding="ascii", errors="replace")
+    except OSError as exc:
+        raise InputError.one(str(path), f"cannot read the signing key: {exc.strerror or exc}") from None
+    text = text.strip()
+    if not text:
+        raise InputError.one(str(path), "the signing key file is empty (left by an earlier version when the disk was "
+                             "full); no record was signed with it: delete the file and a new key is made")
     try:
         key = bytes.fromhex(text)
     except ValueError:
@@ -114,14 +125,13 @@ def _no_constant(name: str):
 
 
 def write_record(record: dict, path: Path | str) -> dict:
-    """Sign and write atomically (temporary file, fsync, rename); returns the signed record."""
+    """Sign and write atomically (sim.core.files.atomic: a temporary file in the same folder, fsync, rename); returns
+    the signed record. On an OSError (a full disk) nothing is left under `path` or beside it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     signed = sign(record)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(json.dumps(signed, indent=2, ensure_ascii=False) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        write_atomic(path, (json.dumps(signed, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
     return signed

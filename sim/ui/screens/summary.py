@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 
 import numpy as np
 import pygame
@@ -139,5 +140,8 @@ class SummaryScreen(Screen):
             self._shot_pending = False
             if self.app.options.screenshot:
                 self.app.screenshot(self.app.options.screenshot)
-            if self.app.options.replay:
-                self.app.quit(0)
+            if self.app.options.replay:  # no one reads the window: what went wrong goes to stderr and the status
+                problem = self.save_error or self.gradebook_note
+                if problem:
+                    print(problem, file=sys.stderr)
+                self.app.quit(2 if self.save_error else 1 if self.gradebook_note else 0)

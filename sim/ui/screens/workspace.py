@@ -74,6 +74,8 @@ class WorkspaceScreen(Screen):
         self.replay_done = False
         self.selected: int | None = None
         self.gun_rate = app.library.limits.gun.rate_per_min
+        self._journal_told = False
+        self._tell_journal_problem()
 
     # ------------------------------------------------------------ layout and widgets
 
@@ -177,7 +179,14 @@ class WorkspaceScreen(Screen):
         i = self.attempt.add(x_mm, y_mm, n.depth_mm if depth_mm is None else depth_mm, n.angle_deg, n.volume_ml,
                              n.technique, self.elapsed if t_s is None else t_s, n.bevel, n.device)
         self.selected = i
+        self._tell_journal_problem()
         return i
+
+    def _tell_journal_problem(self) -> None:
+        """Once, when the journal has stopped (a full disk): the trainee knows a crash would now lose the attempt."""
+        if self.attempt.journal_problem and not self._journal_told:
+            self._journal_told = True
+            self.say(self.attempt.journal_problem, 8.0)
 
     def say(self, message: str, seconds: float = 4.0) -> None:
         self.toast = (message, seconds)

@@ -102,3 +102,115 @@ def test_not_a_record(tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith(f"{bad}: signature NOT verified: not valid JSON")
     assert out[1] == f"{nosig}: signature NOT verified: the record carries no signature"
+
+
+# -- every save is an attempt of its own, with its time; old records still load
+
+def test_the_same_log_saved_twice_gives_two_attempts_with_their_times(tmp_path, capsys):
+    log = tmp_path / "a.csv"
+    log.write_text(LOG)
+    recs = []
+    for name in ("one.json", "two.json"):
+        assert main(["score", "face-free", str(log), "--save", str(tmp_path / name)]) == 0
+        recs.append(json.loads((tmp_path / name).read_text()))
+    a, b = recs
+    assert a["attempt_id"] != b["attempt_id"] and a["signature"] != b["signature"]
+    assert a["saved"] and b["saved"] and a["started"] is None  # a log's time of making is not known
+    assert {k: v for k, v in a.items() if k not in ("attempt_id", "saved", "signature")} == \
+        {k: v for k, v in b.items() if k not in ("attempt_id", "saved", "signature")}
+
+
+def test_a_record_of_the_earlier_layout_still_loads_and_verifies(saved, tmp_path, capsys):
+    from sim.session import load_record
+
+    out, _report = saved
+    old = {k: v for k, v in json.loads(out.read_text()).items() if k not in ("attempt_id", "saved")}
+    records.write_record(old, tmp_path / "old.json")
+    item = load_record(tmp_path / "old.json")
+    assert item.verified and item.record["attempt_id"] is None and item.record["saved"] is None
+
+
+# -- durable writes: a full disk leaves nothing half-written
+
+def _disk_full_after(monkeypatch, module, nbytes: int):
+    """The disk as `module` sees it fills up after `nbytes` more bytes: os.write, then os.fsync fail with ENOSPC."""
+    import errno
+
+    left = [nbytes]
+
+    class FullDisk:
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        @staticmethod
+        def write(fd, data):
+            if left[0] <= 0:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            n = os.write(fd, bytes(data[:left[0]]))
+            left[0] -= n
+            return n
+
+        @staticmethod
+        def fsync(fd):
+            if left[0] <= 0:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return os.fsync(fd)
+
+    monkeypatch.setattr(module, "os", FullDisk())
+
+
+def test_a_full_disk_leaves_no_record_and_no_temporary_file(tmp_path, monkeypatch, capsys):
+    import sim.core.files.atomic as atomic
+
+    log = tmp_path / "a.csv"
+    log.write_text(LOG)
+    records.load_key()
+    out = tmp_path / "records" / "a.json"
+    out.parent.mkdir()
+    _disk_full_after(monkeypatch, atomic, 1000)
+    code = main(["score", "face-free", str(log), "--format", "text", "--save", str(out),
+                 "--db", f"sqlite:///{tmp_path / 'g.sqlite'}"])
+    cap = capsys.readouterr()
+    assert code == 2 and "Score " in cap.out  # the report is printed all the same
+    assert cap.err == (f"{out}:0:0: cannot write: the disk is full (No space left on device); nothing was saved: "
+                       "free some space and save again\n")
+    assert list(out.parent.iterdir()) == []
+
+
+def test_a_full_disk_never_leaves_a_short_signing_key(key_file, monkeypatch):
+    import sim.core.files.atomic as atomic
+
+    _disk_full_after(monkeypatch, atomic, 10)
+    with pytest.raises(OSError) as exc:
+        records.load_key()
+    assert exc.value.filename == str(key_file)
+    assert list(key_file.parent.iterdir()) == []
+    monkeypatch.undo()
+    monkeypatch.setenv("MESOSIM_KEY_FILE", str(key_file))
+    assert len(records.load_key()) == 32 and len(key_file.read_bytes()) == 65
+
+
+def test_an_empty_key_left_by_an_earlier_version_is_explained(key_file, tmp_path, capsys):
+    key_file.parent.mkdir(parents=True)
+    key_file.write_text("")
+    log = tmp_path / "a.csv"
+    log.write_text(LOG)
+    assert main(["score", "face-free", str(log), "--save", str(tmp_path / "a.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{key_file}:0:0: the signing key file is empty") and "delete the file" in err
+
+
+def test_an_attempt_goes_on_when_its_journal_cannot_be_written(tmp_path, monkeypatch, library, config):
+    from sim.core.exercise.scenario import load_scenario
+    from sim.core.records.attempt import Attempt
+    import sim.core.records.journal as journal
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    attempt = Attempt(load_scenario("face-free", library), library, config, "practice")
+    attempt.open_journal()
+    attempt.add(0, 40, 0.5, 45, 0.01, "superficial-nappage")
+    _disk_full_after(monkeypatch, journal, 0)
+    attempt.add(4, 40, 0.5, 45, 0.01, "superficial-nappage")
+    attempt.add(8, 40, 0.5, 45, 0.01, "superficial-nappage")
+    assert len(attempt) == 3 and attempt.journal is None
+    assert "no longer kept safe against a crash" in attempt.journal_problem
