@@ -111,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--plot", metavar="PNG", help="draw both groups' score distributions and the pass marks")
     cal.add_argument("--attempts", type=int, metavar="N", help="attempts per group (default: assets/calibration.yaml)")
     cal.add_argument("--no-sweep", action="store_true", help="leave the one-error sweeps out")
+    cal.add_argument("--db", metavar="URL", help="the gradebook whose labelled attempts to use (default: the "
+                     "configured one, if there is one)")
     cal.add_argument("--apply", action="store_true", help="write each proposed pass mark into its scenario file "
                      "(comments and layout kept)")
 
@@ -582,6 +584,50 @@ def cmd_plan(args) -> int:
     return _report_problems(problems) if problems else EXIT_OK
 
 
+def _labelled_attempts(scenario, library, db: str | None, cal):
+    """The real attempts of this exercise an instructor labelled in the gradebook, scored again with today's specs
+    (sim.core.scoring.calibration.Real), or None when there is no gradebook to read. A gradebook that cannot be
+    read is said on stderr and calibration goes on with the simulated groups."""
+    from sim.core.scoring.calibration import LABELS, real_groups
+    from sim.core.scoring.config import load_config
+    from sim.core.scoring.findings import ScreeningAnswer
+    from sim.core.scoring.injections import Injections
+    from sim.gradebook import configured, labelled
+    from sim.paths import gradebook_file
+    from sim.session import check_signature
+
+    try:
+        url, where = configured(db)
+    except InputError as exc:
+        _report_problems(exc.problems)
+        return None
+    if where == "gradebook" and not gradebook_file().is_file():
+        return None  # no gradebook yet: nothing labelled
+    try:
+        rows = labelled(scenario.id, url)
+    except Exception as exc:  # a gradebook that cannot be read is no reason to stop a calibration
+        message = exc.problems[0].message if isinstance(exc, InputError) else str(exc).splitlines()[0]
+        print(f"{where}: the gradebook could not be read ({message}); the simulated groups are used",
+              file=sys.stderr)
+        return None
+    usable, left_out = [], 0
+    for record, label in rows:
+        verified, _why = check_signature(record)
+        try:
+            if not verified or label not in LABELS:
+                raise ValueError
+            inj = Injections.from_records(record.get("injections") or [], library.ids)
+            s = record.get("screening")
+            answer = ScreeningAnswer(s["decision"], s.get("reason")) if isinstance(s, dict) else None
+        except (ValueError, KeyError, TypeError, InputError):
+            left_out += 1
+            continue
+        usable.append((inj, answer, label))
+    if not rows:
+        return None
+    return real_groups(scenario, usable, library, load_config(), cal.labelled.min_per_group, left_out)
+
+
 def cmd_calibrate(args) -> int:
     """Contrasting groups for each exercise, from its reference solution (docs/scoring.md)."""
     from sim.core.exercise.scenario import load_scenario
@@ -604,8 +650,9 @@ def cmd_calibrate(args) -> int:
             return _report_problems([Problem(scenario.file, 0, 0, "solutions", "calibration starts from the "
                                              "exercise's reference solution; this exercise has none")])
         reference = read_log(Path(scenario.file).parent / sol.reference.log, library.ids, scenario.technique_ids)
+        real = _labelled_attempts(scenario, library, args.db, cal) if len(reference) else None
         results.append(calibrate(scenario, reference, parse_answer(sol.reference.screening), library, config, cal,
-                                 with_sweep=not args.no_sweep))
+                                 with_sweep=not args.no_sweep, real=real))
     if args.format == "json":
         print(json.dumps([r.as_dict() for r in results], indent=2))
     else:

@@ -115,3 +115,40 @@ def test_calibrate_apply_writes_the_proposed_mark_and_keeps_the_file(tmp_path, c
     assert new.startswith("pass_mark: ") and "# to be set by standard setting" in new
     mark = float(new.split()[1])
     assert 50 < mark <= 100 and f"pass_mark 50 -> {mark:g}" in err
+
+
+def test_calibrate_reads_the_instructors_labels_from_the_gradebook(tmp_path, capsys):
+    # real attempts saved and labelled as an instructor does (score --save, gradebook label), then calibrate
+    import csv
+
+    from sim.paths import scenarios_dir
+
+    db = f"sqlite:///{tmp_path / 'book.db'}"
+    ref = scenarios_dir() / "face" / "solutions" / "forehead-nappage" / "reference.csv"
+    with ref.open() as f:
+        rows = list(csv.DictReader(f))
+    labels = []
+    for k in range(12):
+        competent = k % 2 == 0
+        depth = 0.5 + 0.02 * k if competent else 2.0 + 0.1 * k
+        log = tmp_path / f"a{k}.csv"
+        with log.open("w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows({**r, "depth_mm": f"{depth:g}"} for r in rows)
+        assert main(["score", "forehead-nappage", str(log), "--save", str(tmp_path / f"a{k}.json"), "--trainee",
+                     f"T{k}", "--db", db]) == 0
+        labels.append("competent" if competent else "not-competent")
+    capsys.readouterr()
+    for k, label in enumerate(labels, start=1):
+        assert main(["gradebook", "label", str(k), label, "--by", "Dr Rey", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["calibrate", "forehead-nappage", "--attempts", "20", "--no-sweep", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "real attempts: 6 labelled competent, 6 not competent; fewer than 10 in a group" in out
+    assert main(["calibrate", "forehead-nappage", "--attempts", "20", "--no-sweep", "--db", db,
+                 "--format", "json"]) == 0
+    (r,) = json.loads(capsys.readouterr().out)
+    assert r["labelled"]["competent"] == 6 and r["labelled"]["not_competent"] == 6
+    assert r["labelled"]["competent_pass_rate"] == 1.0 and r["labelled"]["not_competent_pass_rate"] == 0.0
+    assert r["proposed_from"] == "simulated"
