@@ -157,23 +157,82 @@ def test_screening_decision_is_scored(make_app, tmp_path):
     b = d.screen
     assert not b.b_start.is_enabled
     d.press(b.decision_buttons["no-go"])
-    # the reason chosen as a trainee chooses it: a click opens the list, a click on an item picks it
-    menu = d.screen.reason_menu
-    d.down(menu.rect.center)
-    d.up(menu.rect.center)
-    d.frames(3)
-    items = menu.current_state.options_selection_list.item_list
-    (item,) = [i for i in items if i["text"].lower().startswith("pregnan")]
-    pos = item["button_element"].rect.center
-    assert d.app.window.get_rect().collidepoint(pos), "the reason is off the window"
+    assert not d.screen.b_start.is_enabled and d.screen.missing() == "Choose the reason for your decision."
+    # the reason chosen as a trainee chooses it: a click on its row in the list
+    reasons = d.screen.reasons
+    k = [i for i, _label in reasons.items].index("pregnancy")
+    pos = reasons.row_rect(k).center
+    assert reasons.visible(k)
     d.down(pos)
     d.up(pos)
-    d.frames(3)
-    assert d.screen.answer().reason == "pregnancy"
+    assert d.screen.answer().reason == "pregnancy" and d.screen.b_start.is_enabled
     d.press(d.screen.b_start)
     s = d.screen
     assert isinstance(s, screens.SummaryScreen)
     assert s.attempt.evaluation.attempt_verdicts["screening"] == 0 and s.report["passed"]
+
+
+@pytest.mark.parametrize("size", [(1024, 700), (1600, 1000)])
+def test_every_screening_reason_can_be_chosen_by_keys_and_by_mouse(make_app, size):
+    """The list of reasons stays inside the window: each is reached by Down, and the last by the wheel and a
+    click, at the smallest window and a large one."""
+    from sim.core.exercise.screening import load_reasons
+
+    ids = load_reasons().ids
+    d = make_app(scenario="screening-menstruation", size=size)
+    window = d.app.window.get_rect()
+    assert window.size == size
+    d.key(pygame.K_p)  # postpone
+    b = d.screen
+    assert b.decision == "postpone" and window.contains(b.reasons.rect)
+    for k, rid in enumerate(ids):
+        d.key(pygame.K_DOWN)
+        assert b.reason == rid and b.reasons.visible(k)
+    d.key(pygame.K_HOME)
+    assert b.reason == ids[0]
+    d.key(pygame.K_END)
+    assert b.reason == ids[-1]
+    # by mouse: back to the top, the wheel over the list down to its end, a click on the last row
+    d.key(pygame.K_HOME)
+    assert b.reasons.offset == 0 and not b.reasons.visible(len(ids) - 1)
+    pygame.mouse.set_pos(b.reasons.rect.center)
+    for _ in range(10):
+        pygame.event.post(pygame.event.Event(pygame.MOUSEWHEEL, x=0, y=-1, flipped=False))
+        d.frames(1)
+    last = b.reasons.row_rect(len(ids) - 1)
+    assert b.reasons.visible(len(ids) - 1) and window.contains(last)
+    d.down(last.center)
+    d.up(last.center)
+    assert b.answer().reason == "no-contraindication"
+    # a decision made after the reason keeps the reason and the list where it was
+    offset = b.reasons.offset
+    d.key(pygame.K_g)
+    assert d.screen.reason == "no-contraindication" and d.screen.reasons.offset == offset
+    d.key(pygame.K_RETURN)
+    assert isinstance(d.screen, screens.WorkspaceScreen)  # go: on to the needle
+
+
+def test_the_screening_scroll_bar_pages_and_drags(make_app):
+    d = make_app(scenario="screening-menstruation", size=(1024, 700))
+    bar = d.screen.reasons.bar
+    assert bar.max_offset > 0
+    below = (bar.rect.centerx, bar.rect.bottom - 3)
+    d.down(below)
+    d.up(below)
+    assert bar.offset > 0  # a page down
+    thumb = bar.thumb()
+    d.down(thumb.center)
+    pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=(thumb.centerx, bar.rect.bottom + 50),
+                                         rel=(0, 50), buttons=(1, 0, 0)))
+    d.frames(1)
+    d.up((thumb.centerx, bar.rect.bottom + 50))
+    assert bar.offset == bar.max_offset
+
+
+def test_a_screening_exercise_does_not_give_its_answer_away(make_app):
+    d = make_app(scenario="screening-anticoagulants")
+    objective = d.screen.objective()
+    assert objective != d.screen.scenario.spec.objective and "decline" not in objective.lower()
 
 
 def test_window_resize_relayouts(make_app):
