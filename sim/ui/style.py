@@ -69,6 +69,17 @@ def wrap(s: str, width: int, size: int = 20, bold: bool = False) -> list[str]:
     return lines
 
 
+def fit(s: str, width: int, size: int = 20, bold: bool = False) -> str:
+    """`s`, cut at a word with an ellipsis when it is wider than `width` pixels."""
+    f = font(size, bold)
+    if f.size(s)[0] <= width:
+        return s
+    words = s.split(" ")
+    while len(words) > 1 and f.size(" ".join(words) + " ...")[0] > width:
+        words.pop()
+    return " ".join(words).rstrip(" ,;:-") + " ..."
+
+
 def paragraph(surface: pygame.Surface, s: str, rect: pygame.Rect, size: int = 20, colour=INK, bold: bool = False,
               line_gap: int = 2) -> int:
     """Draw wrapped text inside rect; returns the y below the last line drawn."""

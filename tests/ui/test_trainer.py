@@ -42,7 +42,9 @@ def test_picker_briefing_workspace_summary(make_app, tmp_path):
     # practice: the mark is drawn at once in the colour of its verdict (ok: green)
     d.move((5, 300))
     assert d.pixel(d.px((rec["x_mm"], rec["y_mm"]))) == style.VERDICT["ok"]
-    d.key(pygame.K_RETURN, pygame.KMOD_CTRL)
+    d.key(pygame.K_RETURN, pygame.KMOD_CTRL)  # asks first; Enter confirms
+    assert d.screen.dialog.title == "Submit the attempt?"
+    d.key(pygame.K_RETURN)
     summary = d.screen
     assert isinstance(summary, screens.SummaryScreen)
     saved = json.loads((tmp_path / "attempt.json").read_text())
@@ -125,11 +127,13 @@ def test_exam_mode_is_neutral_and_has_no_undo(make_app):
     d.key(pygame.K_UP, pygame.KMOD_SHIFT)
     d.click_mm((17, 30.5))  # 4.5 mm deep over the artery: critical, but not shown
     d.key(pygame.K_z, pygame.KMOD_CTRL)
+    assert "No undo in an exam" in ws.toast[0]
     d.key(pygame.K_v)
+    assert "no danger structures" in ws.toast[0]
     assert len(ws.attempt) == 2 and not ws.view.show_danger
     d.move((5, 300))
     assert d.pixel(d.px((ws.attempt.records[1]["x_mm"], ws.attempt.records[1]["y_mm"]))) == style.NEUTRAL_MARK
-    d.press(ws.b_submit)
+    d.submit()
     assert isinstance(d.screen, screens.SummaryScreen)
     assert d.screen.report["critical_findings"] >= 1 and not d.screen.report["passed"]
 
@@ -341,3 +345,77 @@ def test_scalp_top_view_shows_the_patients_left_on_the_viewers_left(make_app):
 
     face = MapView(load_scenario("face-free"), pygame.Rect(0, 0, 800, 600))
     assert face.to_px((40, 0))[0] > face.to_px((-40, 0))[0]  # frontal: the patient's left is on the viewer's right
+
+
+def test_esc_asks_before_leaving_and_leaving_keeps_no_record(make_app, tmp_path):
+    from sim.core.records.journal import unfinished
+
+    d = to_workspace(make_app, scenario="forehead-nappage")
+    ws = d.screen
+    d.click_mm((0, 45))
+    d.key(pygame.K_ESCAPE)
+    assert ws.dialog is not None and ws.dialog.title == "Leave this exercise?"
+    d.click_mm((5, 45))  # the map behind the question takes no click
+    assert len(ws.attempt) == 1
+    d.key(pygame.K_ESCAPE)  # Esc again: go on
+    assert ws.dialog is None and isinstance(d.screen, screens.WorkspaceScreen)
+    d.press(ws.b_leave)  # the Leave button asks the same
+    assert ws.dialog.title == "Leave this exercise?"
+    d.key(pygame.K_TAB)
+    d.key(pygame.K_RETURN)  # Tab to "Leave, no record", Enter
+    assert isinstance(d.screen, screens.PickerScreen) and d.screen.current.id == "forehead-nappage"
+    assert not (tmp_path / "attempt.json").exists() and unfinished() == []
+
+
+def test_an_early_submit_is_confirmed_and_enter_keeps_working(make_app, tmp_path):
+    """An exam ended at 0:15 with 2 of 19 injections by one Ctrl+Enter: now it asks, and Enter means go on."""
+    d = to_workspace(make_app, scenario="periorbital-micro-papules-exam")
+    ws = d.screen
+    d.click_mm((-32, -10))
+    d.key(pygame.K_RETURN, pygame.KMOD_CTRL)
+    dialog = ws.dialog
+    assert dialog.title == "Submit now?" and "1 of 11-17 injections made." in dialog.lines
+    assert any("left" in line for line in dialog.lines)
+    d.key(pygame.K_RETURN)
+    assert isinstance(d.screen, screens.WorkspaceScreen) and ws.dialog is None
+    assert not (tmp_path / "attempt.json").exists()
+    d.key(pygame.K_RETURN, pygame.KMOD_CTRL)
+    d.answer("submit")
+    assert isinstance(d.screen, screens.SummaryScreen) and (tmp_path / "attempt.json").exists()
+
+
+def test_the_exam_warns_before_the_time_is_up_and_says_so_before_the_summary(make_app, tmp_path):
+    d = to_workspace(make_app, scenario="forehead-nappage-exam")
+    ws = d.screen
+    limit = ws.scenario.spec.time_limit_s
+    ws.elapsed = limit - 301
+    d.frames(61)
+    assert "5:00 left" in ws.toast[0]
+    ws.elapsed = limit - 61
+    d.frames(61)
+    assert "1:00 left" in ws.toast[0]
+    d.click_mm((0, 45))
+    ws.elapsed = limit - 0.5
+    d.frames(40)
+    assert ws.dialog is not None and ws.dialog.title == "Time is up"
+    assert (tmp_path / "attempt.json").exists()  # saved when the time ran out, not when the notice is read
+    d.click_mm((5, 45))
+    assert len(ws.attempt) == 1
+    d.key(pygame.K_ESCAPE)  # the notice can only be answered
+    assert ws.dialog is not None
+    d.key(pygame.K_RETURN)
+    assert isinstance(d.screen, screens.SummaryScreen) and len(d.screen.report["injections"]) == 1
+
+
+def test_the_practice_clock_stops_while_the_help_is_open(make_app):
+    d = to_workspace(make_app, scenario="forehead-nappage")
+    ws = d.screen
+    d.frames(60)
+    before = ws.elapsed
+    d.key(pygame.K_F1)
+    d.frames(120)
+    assert ws.elapsed == pytest.approx(before + 1 / 60, abs=0.05)  # the help's own key frames at most
+    d.key(pygame.K_ESCAPE)
+    assert not ws.help and ws.dialog is None  # Esc closes the help first
+    d.frames(60)
+    assert ws.elapsed > before + 0.9

@@ -15,13 +15,14 @@ from sim.core.exercise.scenario import LoadedScenario
 from sim.core.scoring import ScreeningAnswer, bleb_diameter_mm, device_refusal
 from sim.core.vocabulary import VERDICTS
 from sim.ui import style
+from sim.ui.dialog import Dialog
 from sim.ui.events import REPLAY_INJECT, REPLAY_SUBMIT
 from sim.ui.layers import Cached, MarkLayer
 from sim.ui.mapview import MapView
 from sim.ui.needle import Needle, gun_shots, hand_advance
 import sim.ui.screens.workspace_panels as panels
 from sim.ui.submit import submit
-from sim.ui.screens.base import PAD, SIDE, TOP_BAR, Screen, _button
+from sim.ui.screens.base import PAD, SIDE, TOP_BAR, Screen, _button, _clock
 from sim.ui.settings import ui_settings
 
 
@@ -74,6 +75,9 @@ class WorkspaceScreen(Screen):
         self.replay_done = False
         self.selected: int | None = None
         self.gun_rate = app.library.limits.gun.rate_per_min
+        self.dialog: Dialog | None = None
+        self.submitted = None  # the exam's time ran out: saved, the notice waits for a click before the summary
+        self.warned: set[float] = set()  # the exam's time warnings already given [s left]
 
     # ------------------------------------------------------------ layout and widgets
 
@@ -86,20 +90,14 @@ class WorkspaceScreen(Screen):
         self.panel_rect = pygame.Rect(sx, TOP_BAR + PAD, SIDE - 2 * PAD, 262)
         self.xs_rect = pygame.Rect(sx, self.panel_rect.bottom + PAD, SIDE - 2 * PAD, 230)
         self.list_rect = pygame.Rect(sx, self.xs_rect.bottom + PAD, SIDE - 2 * PAD, h - self.xs_rect.bottom - 2 * PAD)
-        bw = 96
-        x = w - PAD - bw
-        self.b_submit = _button("Submit", (x, 8, bw, 36), m, "#primary", "Ctrl+Enter: finish and score")
-        x -= bw + 6
-        self.b_undo = None
-        if not self.exam:
-            self.b_undo = _button("Undo", (x, 8, bw, 36), m, None, "Ctrl+Z")
-            x -= bw + 6
-            self.b_danger = _button("Danger", (x, 8, bw, 36), m, "#toggle_on" if self.view.show_danger else None,
-                                    "V: show the danger structures")
-            x -= bw + 6
-        else:
-            self.b_danger = None
-        self.b_help = _button("Help", (x, 8, 70, 36), m, None, "F1")
+        x = w - PAD
+        for name, label, width, oid, tip in self._bar_buttons():
+            x -= width
+            setattr(self, name, _button(label, (x, 8, width, 36), m, oid, tip))
+            x -= 6
+        self.bar_left = x  # the top bar's text ends before the buttons
+        if self.exam:
+            self.b_undo = self.b_danger = None
         options = [(f"{k + 1}  {t.name}", t.id) for k, t in enumerate(self.techs)]
         current = next(o for o in options if o[1] == self.needle.technique)
         p = self.panel_rect
@@ -121,6 +119,18 @@ class WorkspaceScreen(Screen):
                                 "#toggle_on" if self.needle.device == "gun" else None, "G")
         if not gun_ok or "hand" not in self.scenario.spec.devices:
             self.b_device.disable()
+
+    def _bar_buttons(self) -> list[tuple[str, str, int, str | None, str]]:
+        """The top bar's buttons from the right: (attribute, label naming what a click does, width [px], theme
+        id, tool tip)."""
+        out = [("b_submit", "Submit", 90, "#primary", "Ctrl+Enter: finish and score (asks first)")]
+        if not self.exam:
+            out.append(("b_undo", "Undo", 70, None, "Ctrl+Z: take back the last injection"))
+            out.append(("b_danger", "Hide danger" if self.view.show_danger else "Show danger", 116, None,
+                        "V: the danger structures on the map"))
+        out.append(("b_help", "Help", 64, None, "F1: the keys and the mouse"))
+        out.append(("b_leave", "Leave", 70, None, "Esc: back to the exercises (asks first)"))
+        return out
 
     def relayout(self) -> None:
         self.app.manager.clear_and_reset()
@@ -152,7 +162,13 @@ class WorkspaceScreen(Screen):
             devices = self.scenario.spec.devices
             if "gun" in devices and "hand" in devices:
                 n.device = "gun" if n.device == "hand" else "hand"
-        elif what == "danger" and not self.exam:
+            else:
+                self.say("This exercise allows only " + ("the mesoinjector." if "gun" in devices else
+                                                          "injections by hand."))
+        elif what == "danger":
+            if self.exam:
+                self.say("An exam shows no danger structures: you place each injection from what you know.")
+                return
             self.view.show_danger = not self.view.show_danger
         elif what == "regions":
             self.view.show_regions = not self.view.show_regions
@@ -178,6 +194,79 @@ class WorkspaceScreen(Screen):
                              n.technique, self.elapsed if t_s is None else t_s, n.bevel, n.device)
         self.selected = i
         return i
+
+    # ------------------------------------------------------------ leaving and submitting, asked first
+
+    def _progress(self) -> tuple[list[str], bool]:
+        """What the attempt has done so far, in lines for a dialog, and whether it is short of the exercise (fewer
+        injections than expected, the target not covered, most of an exam's time left)."""
+        spec = self.scenario.spec
+        lines, short = [], False
+        n = len(self.attempt)
+        if spec.count:
+            lines.append(f"{n} of {spec.count.min}-{spec.count.max} injections made.")
+            short |= n < spec.count.min
+        else:
+            lines.append(f"{n} injection{'s' if n != 1 else ''} made.")
+        if self.scenario.target_polygons:
+            cov = (self.attempt.evaluation.measures.get("coverage") if n else 0.0) or 0.0
+            ok = spec.coverage.ok if spec.coverage else self.app.config.scoring.coverage.ok
+            lines.append(f"Coverage {cov:.0%} of the target area ({ok:.0%} expected).")
+            short |= cov < ok
+        limit = spec.time_limit_s
+        if limit:
+            left = max(0.0, limit - self.elapsed)
+            lines.append(f"{_clock(left)} of {_clock(limit)} left.")
+        return lines, short or n == 0
+
+    def ask_submit(self) -> None:
+        lines, short = self._progress()
+        if short:
+            self.open_dialog(Dialog("Submit now?", lines + ["The attempt is scored as it is; it cannot be "
+                                                            "changed afterwards."],
+                                    [("stay", "Go on"), ("submit", "Submit now")], cancel="stay"))
+        else:
+            self.open_dialog(Dialog("Submit the attempt?", lines, [("submit", "Submit"), ("stay", "Go on")],
+                                    cancel="stay"))
+
+    def ask_leave(self) -> None:
+        lines, _short = self._progress()
+        what = "exam" if self.exam else "exercise"
+        self.open_dialog(Dialog(f"Leave this {what}?", lines + ["Leaving without submitting saves nothing: "
+                                                                "the attempt is not scored."],
+                                [("stay", "Go on"), ("leave", "Leave, no record"), ("submit", "Submit")],
+                                cancel="stay"))
+
+    def open_dialog(self, dialog: Dialog) -> None:
+        self.pressing = False
+        self.help = False
+        self.dialog = dialog
+        dialog.layout(self.app.size)
+
+    def _answer(self, choice: str) -> None:
+        self.dialog = None
+        if choice == "submit":
+            self.submit()
+        elif choice == "leave":
+            self.leave()
+        elif choice == "result":
+            self.app.open("summary", self.attempt, self.submitted)
+
+    def leave(self) -> None:
+        """Back to the exercises without a record: the journal goes too, so nothing asks to resume it."""
+        if self.attempt.journal is not None:
+            self.attempt.journal.close(remove=True)
+            self.attempt.journal = None
+        self.app.open("picker", self.scenario.id)
+
+    def time_up(self) -> None:
+        """The exam's time has run out: the attempt is saved at once, and a notice comes before the summary."""
+        self.pressing = False
+        self.submitted = submit(self.attempt, self.app.options.save)
+        lines, _short = self._progress()
+        self.open_dialog(Dialog("Time is up", [f"The exam's {_clock(self.scenario.spec.time_limit_s)} are over; "
+                                               "the attempt is submitted as it stands."] + lines[:-1],
+                                [("result", "See the result")]))
 
     def say(self, message: str, seconds: float = 4.0) -> None:
         self.toast = (message, seconds)
@@ -221,6 +310,13 @@ class WorkspaceScreen(Screen):
         if event.type == REPLAY_SUBMIT:
             self.submit()
             return
+        if self.dialog is not None:
+            if event.type == pygame.MOUSEMOTION:
+                self._motion(event)
+            choice = self.dialog.handle(event)
+            if choice is not None:
+                self._answer(choice)
+            return
         if event.type == pygame_gui.UI_BUTTON_PRESSED:
             self._button(event.ui_element)
             return
@@ -255,7 +351,9 @@ class WorkspaceScreen(Screen):
 
     def _button(self, element) -> None:
         if element is self.b_submit:
-            self.submit()
+            self.ask_submit()
+        elif element is self.b_leave:
+            self.ask_leave()
         elif element is self.b_undo:
             self.undo()
         elif element is self.b_danger:
@@ -275,6 +373,7 @@ class WorkspaceScreen(Screen):
 
     def undo(self) -> None:
         if self.exam:
+            self.say("No undo in an exam: every injection made counts.")
             return
         if self.attempt.undo():
             self.selected = len(self.attempt) - 1 if len(self.attempt) else None
@@ -287,9 +386,14 @@ class WorkspaceScreen(Screen):
         if k == pygame.K_F1 or event.unicode == "?":
             self.help = not self.help
         elif k == pygame.K_ESCAPE:
-            self.help = False
+            if self.help:
+                self.help = False
+            else:
+                self.ask_leave()
+        elif self.help:
+            return
         elif ctrl and k in (pygame.K_RETURN, pygame.K_KP_ENTER):
-            self.submit()
+            self.ask_submit()
         elif ctrl and k == pygame.K_z:
             self.undo()
         elif pygame.K_1 <= k <= pygame.K_9 and not ctrl:
@@ -356,7 +460,10 @@ class WorkspaceScreen(Screen):
             self.place(*self.cursor_mm)
 
     def update(self, dt: float) -> None:
-        self.elapsed += dt
+        if self.submitted is not None:
+            return
+        if not (self.paused or self.dialog is not None and not self.exam):
+            self.elapsed += dt
         msg, left = self.toast
         if left > 0:
             self.toast = (msg, left - dt)
@@ -367,9 +474,19 @@ class WorkspaceScreen(Screen):
             for _ in range(shots):
                 self._fire_gun()
         limit = self.scenario.spec.time_limit_s
-        if self.exam and limit and self.elapsed >= limit and self.replay_queue is None:
-            self.say("Time is up.")
-            self.submit()
+        if self.exam and limit and self.replay_queue is None:
+            for warn_s in (300.0, 60.0):
+                if limit > 2 * warn_s and limit - self.elapsed <= warn_s and warn_s not in self.warned:
+                    self.warned.add(warn_s)
+                    self.say(f"{_clock(warn_s)} left: {int(warn_s // 60)} minute{'s' if warn_s > 60 else ''} "
+                             "of the exam remain.", 6.0)
+            if self.elapsed >= limit:
+                self.time_up()
+
+    @property
+    def paused(self) -> bool:
+        """Practice stops its clock while the help is open; an exam's runs on."""
+        return self.help and not self.exam
 
     def after_frame(self) -> None:
         if self.replay_queue is not None:
@@ -449,3 +566,5 @@ class WorkspaceScreen(Screen):
                 style.text(surf, line, (rect.left + 20, rect.top + 8 + 20 * k), 19, (255, 255, 255))
         if self.help:
             panels.help_overlay(surf)
+        if self.dialog is not None:
+            self.dialog.draw(surf)

@@ -32,39 +32,48 @@ def tooltip(ws, i: int) -> pygame.Surface:
 def top_bar(ws, surf) -> None:
     spec = ws.scenario.spec
     limit = spec.time_limit_s
-    over = limit is not None and ws.elapsed > limit
-    timer = _clock(ws.elapsed) + (f" / {_clock(limit)}" if limit else "")
+    if limit and ws.exam:  # an exam counts down; the last minute is red
+        left = max(0.0, limit - ws.elapsed)
+        timer, urgent = f"Time left {_clock(left)} of {_clock(limit)}", left <= 60
+    else:
+        timer = f"Time {_clock(ws.elapsed)}" + (f" / {_clock(limit)}" if limit else "")
+        urgent = limit is not None and ws.elapsed > limit
+    if ws.paused:
+        timer += " (paused)"
     count = f"{len(ws.attempt)}" + (f" / {spec.count.min}-{spec.count.max}" if spec.count else "")
-    tool = f"{ws.tech.name}, {'mesoinjector' if ws.needle.device == 'gun' else 'by hand'}"
     cov = None
     if ws.scenario.target_polygons:
         cov = (ws.attempt.evaluation.measures.get("coverage") if len(ws.attempt) else 0.0) or 0.0
-    key = (surf.get_width(), over, timer, count, tool, cov)
+    key = (surf.get_width(), ws.bar_left, urgent, timer, count, cov)
     surf.blit(ws._top_pic.get(key, lambda: _draw_top_bar(ws, *key)), (0, 0))
 
 
-def _draw_top_bar(ws, w: int, over: bool, timer: str, count: str, tool: str, cov: float | None) \
+def _draw_top_bar(ws, w: int, right: int, urgent: bool, timer: str, count: str, cov: float | None) \
         -> pygame.Surface:
+    """The title, then the clock, the count and the coverage, all kept left of the buttons (x < right)."""
     surf = pygame.Surface((w, TOP_BAR))
     surf.fill(style.PANEL)
     pygame.draw.line(surf, style.PANEL_EDGE, (0, TOP_BAR - 1), (w, TOP_BAR - 1), 1)
     spec = ws.scenario.spec
-    title = spec.title + ("  [EXAM]" if ws.exam else "")
-    style.text(surf, title, (PAD, 8), 22, style.INK, True)
+    room = right - 2 * PAD
+    title = style.fit(spec.title + ("" if not ws.exam or "exam" in spec.title.lower() else "  (exam)"), room, 22,
+                      True)
+    style.text(surf, title, (PAD, 6), 22, style.INK, True)
     x = PAD
-    y = 32
-    x = style.text(surf, f"Time {timer}", (x, y), 18, style.VERDICT["fail"] if over else style.MUTED).right + 16
+    y = 31
+    x = style.text(surf, timer, (x, y), 18, style.VERDICT["fail"] if urgent else style.MUTED, urgent).right + 16
     x = style.text(surf, f"Injections {count}", (x, y), 18, style.MUTED).right + 16
-    x = style.text(surf, tool, (x, y), 18, style.MUTED).right + 16
     if cov is not None:
-        bar = pygame.Rect(x + 70, y + 2, 120, 12)
-        style.text(surf, "Coverage", (x, y), 18, style.MUTED)
+        label = style.text(surf, "Coverage", (x, y), 18, style.MUTED)
+        pct = f"{cov:.0%}"
+        bar_w = max(40, min(120, right - PAD - (label.right + 6) - style.font(18).size(pct)[0] - 6))
+        bar = pygame.Rect(label.right + 6, y + 3, bar_w, 12)
         pygame.draw.rect(surf, (220, 224, 230), bar)
         pygame.draw.rect(surf, style.TARGET, (bar.left, bar.top, bar.width * min(1.0, cov), bar.height))
         ok = (spec.coverage.ok if spec.coverage else ws.app.config.scoring.coverage.ok)
         pygame.draw.line(surf, style.INK, (bar.left + bar.width * ok, bar.top - 2),
                          (bar.left + bar.width * ok, bar.bottom + 2), 2)
-        style.text(surf, f"{cov:.0%}", (bar.right + 6, y), 18, style.MUTED)
+        style.text(surf, pct, (bar.right + 6, y), 18, style.MUTED)
     return surf
 
 
