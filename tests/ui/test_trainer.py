@@ -419,3 +419,35 @@ def test_the_practice_clock_stops_while_the_help_is_open(make_app):
     assert not ws.help and ws.dialog is None  # Esc closes the help first
     d.frames(60)
     assert ws.elapsed > before + 0.9
+
+
+@pytest.mark.parametrize("exercise", ["periorbital-micro-papules", "periorbital-micro-papules-exam",
+                                      "submental-fat-infiltration"])
+def test_the_needle_starts_at_the_instructed_settings(make_app, exercise):
+    """Periorbital micro papules started at 1.5 mm and 10 deg while the briefing says 1.4 mm, 12 deg and 0.0035
+    ml; a first click at the start is now what the briefing asked for, not a finding."""
+    from sim.core.scoring.injections import read_log
+
+    d = to_workspace(make_app, scenario=exercise)
+    ws = d.screen
+    sol = ws.scenario.spec.solutions.reference
+    log = read_log(Path(ws.scenario.file).parent / sol.log, ws.app.library.ids, ws.scenario.technique_ids)
+    first = log.records()[0]
+    n = ws.needle
+    assert (n.depth_mm, n.angle_deg, n.volume_ml) == (first["depth_mm"], first["angle_deg"], first["volume_ml"])
+    if exercise.startswith("periorbital"):
+        assert (n.depth_mm, n.angle_deg, n.volume_ml) == (1.4, 12, 0.0035)
+        ws.toggle("control")  # and back: switching modes keeps them
+        ws.toggle("control")
+        d.key(pygame.K_1)
+        assert (n.depth_mm, n.angle_deg, n.volume_ml) == (1.4, 12, 0.0035)
+    d.click_mm((first["x_mm"], first["y_mm"]))
+    assert ws.attempt.evaluation.findings(0) == []
+
+
+def test_where_the_technique_is_chosen_its_settings_are_the_techniques_own(make_app):
+    d = to_workspace(make_app, scenario="choose-the-technique")
+    ws = d.screen
+    tech = ws.tech
+    assert ws.instructed == {}
+    assert (ws.needle.depth_mm, ws.needle.angle_deg) == (tech.depth_mm.nominal, tech.angle_deg.nominal)

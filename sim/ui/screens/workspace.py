@@ -19,7 +19,7 @@ from sim.ui.dialog import Dialog
 from sim.ui.events import REPLAY_INJECT, REPLAY_SUBMIT
 from sim.ui.layers import Cached, MarkLayer
 from sim.ui.mapview import MapView
-from sim.ui.needle import Needle, gun_shots, hand_advance
+from sim.ui.needle import Needle, gun_shots, hand_advance, instructed_settings
 import sim.ui.screens.workspace_panels as panels
 from sim.ui.submit import submit
 from sim.ui.screens.base import PAD, SIDE, TOP_BAR, Screen, _button, _clock
@@ -48,7 +48,9 @@ class WorkspaceScreen(Screen):
         # a technique made for this map first (scalp microinjection on the scalp), the library's order otherwise
         self.techs.sort(key=lambda t: t.maps[0] != scenario.spec.map)
         first = self.techs[0]
-        self.needle = Needle(first.id, first.depth_mm.nominal, first.angle_deg.nominal, first.volume_ml.nominal)
+        self.instructed = instructed_settings(scenario, app.library)
+        self.needle = Needle(first.id, 0.0, 0.0, 0.0)
+        self.needle.from_technique(first, self.instructed)
         self.needle.device = "hand" if "hand" in scenario.spec.devices else "gun"
         settings = ui_settings()
         self.hand_speed = settings.needle.hand_speed_mm_per_s
@@ -144,7 +146,7 @@ class WorkspaceScreen(Screen):
 
     def choose_technique(self, tid: str) -> None:
         if tid != self.needle.technique and tid in [t.id for t in self.techs]:
-            self.needle.from_technique(self.app.library.get(tid))
+            self.needle.from_technique(self.app.library.get(tid), self.instructed)
             self.relayout()
 
     def adjust(self, key: str, direction: int, big: bool = False) -> None:

@@ -8,6 +8,7 @@ import pygame
 from sim.core.vocabulary import VERDICTS
 from sim.ui import crosssection, style
 from sim.ui.screens.base import PAD, TOP_BAR, _clock
+from sim.ui.needle import volume_text
 from sim.ui.settings import ui_settings
 
 
@@ -88,7 +89,7 @@ def needle_panel(ws) -> pygame.Surface:
     rows = [("depth", 74, f"Depth {n.depth_mm:.2f} mm" if n.control == "set" or n.device == "gun"
              else "Depth: hold to advance", f"spec {t.depth_mm.describe('mm')}"),
             ("angle", 108, f"Angle {n.angle_deg:.0f} deg", f"spec {t.angle_deg.describe('deg')}"),
-            ("volume", 142, f"Volume {n.volume_ml:.3f} ml", f"spec {t.volume_ml.describe('ml')}")]
+            ("volume", 142, f"Volume {volume_text(n.volume_ml)} ml", f"spec {t.volume_ml.describe('ml')}")]
     for _key, y, value, spec in rows:
         style.text(surf, value, (p.left + 10, p.top + y), 19, style.INK, True)
         style.text(surf, spec, (p.left + 10, p.top + y + 16), 15, style.MUTED)
