@@ -84,22 +84,45 @@ def test_hand_mode_depth_comes_from_holding(make_app):
     assert rec["depth_mm"] == pytest.approx(1.5, abs=0.05)
 
 
-def test_gun_mode_fires_at_its_rate_and_is_refused_around_the_eyes(make_app):
-    d = to_workspace(make_app)
+def drag(d, points_mm, frames_each: int):
+    """Press at the first point, move through the others (frames_each frames at each), release at the last."""
+    d.down(d.px(points_mm[0]))
+    for p in points_mm:
+        d.move(d.px(p))
+        d.frames(frames_each - 1)
+    d.up(d.px(points_mm[-1]))
+
+
+def test_gun_mode_fires_at_its_rate_as_it_moves(make_app):
+    d = to_workspace(make_app, scenario="forehead-nappage")
     ws = d.screen
     d.key(pygame.K_g)
     assert ws.needle.device == "gun"
-    pos = d.px((0, 45))
-    d.down(pos)
-    d.frames(59)  # one second in all: 350 per minute -> at t = 0, 0.171, ... 0.857 s
-    d.up(pos)
+    # one second along the forehead, 3 mm further every 6 frames: 350 per minute fire at t = 0, 0.171, ... 0.857 s
+    drag(d, [(-30 + 3 * k, 45) for k in range(10)], 6)
     assert len(ws.attempt) == 6
     assert all(r["device"] == "gun" and r["depth_mm"] == 0.5 for r in ws.attempt.records)
-    lid = d.px((32, 9))
-    d.down(lid)
-    d.frames(30)
-    d.up(lid)
-    assert len(ws.attempt) == 6 and "mesoinjector" in ws.toast[0]
+    xs = [r["x_mm"] for r in ws.attempt.records]
+    assert xs == sorted(xs) and len(set(xs)) == 6
+
+
+def test_the_gun_held_still_fires_once(make_app):
+    d = to_workspace(make_app, scenario="forehead-nappage")
+    ws = d.screen
+    d.key(pygame.K_g)
+    drag(d, [(0, 45)], 60)  # a second without moving
+    assert len(ws.attempt) == 1 and ws.toast[0].startswith("Move to fire")
+
+
+@pytest.mark.parametrize("where", [(32, 9), (31, -9), (-31, -9)])
+def test_the_gun_is_refused_around_the_eyes(make_app, where):
+    """On the lids by the region's tag; 9 mm below the pupil, inside the orbital septum's zone, although that
+    region carries no tag (it fired six shots there without a word)."""
+    d = to_workspace(make_app, scenario="forehead-nappage")
+    ws = d.screen
+    d.key(pygame.K_g)
+    drag(d, [where, (where[0] + 2, where[1])], 30)
+    assert len(ws.attempt) == 0 and "mesoinjector" in ws.toast[0] and "eye" in ws.toast[0]
 
 
 def test_undo_and_danger_overlay_in_practice(make_app):

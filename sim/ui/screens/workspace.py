@@ -78,6 +78,9 @@ class WorkspaceScreen(Screen):
         self.selected: int | None = None
         self.gun_rate = app.library.limits.gun.rate_per_min
         self.dialog: Dialog | None = None
+        self.eye_zones = [st for st in scenario.structures if st.kind == "eye"]
+        self.last_shot: np.ndarray | None = None  # where this drag's mesoinjector fired last [mm]
+        self.still_mm = app.config.scoring.spacing.double_puncture_mm
         self.submitted = None  # the exam's time ran out: saved, the notice waits for a click before the summary
         self.warned: set[float] = set()  # the exam's time warnings already given [s left]
 
@@ -182,8 +185,19 @@ class WorkspaceScreen(Screen):
         return int(self.scenario.atlas.region_index(np.asarray([xy]))[0])
 
     def gun_refusal(self, xy) -> str | None:
-        """Why the mesoinjector may not fire here (the device rule's own sentence), or None."""
-        return device_refusal(self.scenario, self.app.library, self.app.config, float(xy[0]), float(xy[1]))
+        """Why the mesoinjector may not fire here, or None: the device rule's own sentence for a region where it
+        is refused (seed 000: around the eyes and the nasolabial folds), and inside the zones around the eye
+        (the globe, the orbital septum), whichever region the point is in."""
+        refusal = device_refusal(self.scenario, self.app.library, self.app.config, float(xy[0]), float(xy[1]))
+        if refusal:
+            return refusal
+        point = np.asarray([xy], dtype=float)
+        for st in self.eye_zones:
+            if st.hits(point, np.array([np.inf]))[0][0]:
+                name = st.name[:1].lower() + st.name[1:]
+                return (f"The mesoinjector is not used around the eyes: this point is over the {name}. Around the "
+                        "eyes injections are made by hand (seed 000).")
+        return None
 
     def place(self, x_mm: float, y_mm: float, depth_mm: float | None = None, t_s: float | None = None) -> int | None:
         """Place one injection with the needle's settings; returns its index, or None if refused."""
@@ -441,6 +455,7 @@ class WorkspaceScreen(Screen):
         if n.device == "gun":
             self.pressing = True
             self.gun_timer = 0.0
+            self.last_shot = None
             self._fire_gun()
         elif n.control == "hand":
             self.pressing = True
@@ -458,8 +473,19 @@ class WorkspaceScreen(Screen):
                 self.place(xy[0], xy[1], depth_mm=round(self.press_depth, 2))
 
     def _fire_gun(self) -> None:
-        if self.cursor_mm is not None:
-            self.place(*self.cursor_mm)
+        """One shot where the cursor is, unless the drag has not moved on from the last shot: held still, a
+        mesoinjector would puncture one point again and again (a double puncture closer than the spacing rule's
+        double_puncture_mm)."""
+        if self.cursor_mm is None:
+            return
+        here = np.array(self.cursor_mm, dtype=float)
+        if self.last_shot is not None and float(np.hypot(*(here - self.last_shot))) < self.still_mm:
+            if not self.toast[0].startswith("Move to fire"):
+                self.say("Move to fire: the mesoinjector fires as it travels over the skin; held still it would "
+                         "puncture one point again and again.")
+            return
+        if self.place(*here) is not None:
+            self.last_shot = here
 
     def update(self, dt: float) -> None:
         if self.submitted is not None:
