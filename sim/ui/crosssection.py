@@ -57,6 +57,31 @@ def draw(surface: pygame.Surface, rect: pygame.Rect, region_name: str | None, sk
         surface.set_clip(clip)
 
 
+def draw_eye(surface: pygame.Surface, rect: pygame.Rect, name: str, consequence: str) -> None:
+    """The cross-section over the eye: no skin to inject, the globe right under the lid, and why no needle goes
+    there."""
+    pygame.draw.rect(surface, style.PANEL, rect)
+    pygame.draw.rect(surface, style.PANEL_EDGE, rect, 1)
+    style.text(surface, f"Cross-section: {name}", (rect.left + 8, rect.top + 6), 20, style.INK, True)
+    body = pygame.Rect(rect.left + 8, rect.top + 30, rect.width - 16, rect.height - 38)
+    y = style.paragraph(surface, "No needle here, at any depth.", body, 19, style.SEVERITY["critical"], True)
+    y = style.paragraph(surface, consequence, pygame.Rect(body.left, y + 2, body.width, body.bottom - y), 17)
+    pic = pygame.Rect(body.left, y + 8, body.width, body.bottom - y - 8)
+    if pic.height < 30:
+        return
+    clip = surface.get_clip()
+    surface.set_clip(pic)
+    lid_y = pic.top + 6
+    r = pic.height * 1.2
+    pygame.draw.circle(surface, style.EYE_WHITE, (pic.centerx, lid_y + 4 + r), r)
+    pygame.draw.circle(surface, style.SEVERITY["critical"], (pic.centerx, lid_y + 4 + r), r, 2)
+    pygame.draw.line(surface, style.LAYER_COLOURS["dermis"], (pic.left, lid_y), (pic.right, lid_y), 4)
+    style.text(surface, "the lid", (pic.right - 6, lid_y + 4), 15, style.MUTED, anchor="topright")
+    style.text(surface, "the globe", (pic.centerx, lid_y + 4 + r * 0.35), 17, style.SEVERITY["critical"], True,
+               "center")
+    surface.set_clip(clip)
+
+
 def _draw_body(surface, body, skin, depth_mm, angle_deg, beneath, advancing, target_depth_mm) -> None:
     epi, derm, fat = skin
     deepest = max(epi + derm + fat + 1.5, depth_mm + 1.0, *(b.depth_mm + 1.0 for b in beneath[:2]), 3.0)

@@ -205,7 +205,32 @@ class MapView:
             p = self._pts(poly)
             pygame.draw.polygon(layer, (*style.TARGET, 70), p)
             pygame.draw.polygon(layer, (*style.TARGET, 220), p, 2)
+        self._cut_no_go(layer)
         surf.blit(layer, (0, 0))
+
+    def _cut_no_go(self, layer: pygame.Surface) -> None:
+        """Clear the target's shading where no needle may go at any depth, with its margin: the eye and its lid
+        margin (a zone of depth 0) and the patient's no-go spots; the shading invites a click, and must never do
+        so there (the lower lid's target reached the lid margin)."""
+        clear = (0, 0, 0, 0)  # drawing on a per-pixel-alpha surface replaces the pixels, alpha and all
+        s = self.scale
+        for st in self.scenario.structures:
+            if float(np.max(st.depth_a)) > 0:
+                continue
+            margin = float(np.max(st.margin_a)) * s
+            if st.area is not None:
+                pts = self._pts(st.area)
+                pygame.draw.polygon(layer, clear, pts)
+                if margin >= 1:
+                    pygame.draw.lines(layer, clear, True, pts, max(1, round(2 * margin)))
+                    for p in pts:
+                        pygame.draw.circle(layer, clear, p, margin)
+            else:  # a point (a no-go spot) or a line, with its margin either side
+                pts = self._pts(st.points)
+                if len(pts) > 1:
+                    pygame.draw.lines(layer, clear, False, pts, max(1, round(2 * margin)))
+                for p in pts:
+                    pygame.draw.circle(layer, clear, p, max(1.0, margin))
 
     def _danger(self, surf) -> None:
         layer = pygame.Surface(surf.get_size(), pygame.SRCALPHA)

@@ -1,6 +1,7 @@
 """The workspace keeps its pictures between frames (sim.ui.layers): whatever changes what they show must show on the
 next frame, and a picture drawn step by step must equal one drawn at once."""
 
+import numpy as np
 import pygame
 
 from sim.ui import screens, style
@@ -160,3 +161,16 @@ def test_the_tooltip_follows_the_hovered_mark_and_its_findings(make_app):
     d.frames(130)
     d.move(at)
     assert not len(ws.attempt) and d.pixel(inside) != (255, 255, 255)
+
+
+def test_target_shading_stops_at_the_lid_margin(make_app):
+    """The lower lid is a target, but no needle goes within 2 mm of the lid margin: the shading says so."""
+    d = make_app(scenario="periorbital-micro-papules")
+    d.key(pygame.K_RETURN)
+    d.move(AWAY)
+    ws = d.screen
+    ws.view.zoom_at(d.px((31, -5)), 4.0)
+    d.frames(1)
+    assert ws.scenario.target_index.exact(np.array([[31.0, -5.3], [31.0, -7.5]])).min() >= 0
+    assert d.pixel(d.px((31, -5.3))) == style.SKIN  # 1 mm below the fissure: a target, but not shaded
+    assert d.pixel(d.px((31, -7.5))) != style.SKIN  # 3.2 mm below it: shaded

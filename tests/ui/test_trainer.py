@@ -474,3 +474,21 @@ def test_where_the_technique_is_chosen_its_settings_are_the_techniques_own(make_
     tech = ws.tech
     assert ws.instructed == {}
     assert (ws.needle.depth_mm, ws.needle.angle_deg) == (tech.depth_mm.nominal, tech.angle_deg.nominal)
+
+
+def test_the_eye_is_on_the_map(make_app):
+    """Hovering the globe names it and shows why no needle goes there; a click there is its critical finding."""
+    d = to_workspace(make_app, scenario="face-free")
+    ws = d.screen
+    d.move(d.px((31, 0)))
+    assert ws.place_name(ws.cursor_mm).startswith("Eye")
+    assert ws.region_at(ws.cursor_mm) < 0
+    d.click_mm((31, 0))
+    assert style.VERDICT_WORDS["critical"] in panels_text(ws, 0)
+    assert ws.attempt.evaluation.verdict[0] == 3  # critical
+
+
+def panels_text(ws, i):
+    from sim.ui.screens import workspace_panels
+
+    return " ".join(workspace_panels.tooltip_lines(ws, i))

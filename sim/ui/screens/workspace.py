@@ -184,6 +184,21 @@ class WorkspaceScreen(Screen):
     def region_at(self, xy) -> int:
         return int(self.scenario.atlas.region_index(np.asarray([xy]))[0])
 
+    def eye_at(self, xy):
+        """The eye's zone (a structure of kind eye drawn as an area: the globe and its lid margin) at this point,
+        or None: the eye is in no region of the atlas, but it is on the map."""
+        point = np.asarray([xy], dtype=float)
+        return next((st for st in self.eye_zones if st.area is not None
+                     and st.hits(point, np.array([np.inf]))[0][0]), None)
+
+    def place_name(self, xy) -> str:
+        """What the cursor is over, in words: the region, the eye, or off the map."""
+        r = self.region_at(xy)
+        if r >= 0:
+            return self.scenario.atlas.regions[r].name
+        eye = self.eye_at(xy)
+        return eye.name if eye is not None else "off the map"
+
     def gun_refusal(self, xy) -> str | None:
         """Why the mesoinjector may not fire here, or None: the device rule's own sentence for a region where it
         is refused (seed 000: around the eyes and the nasolabial folds), and inside the zones around the eye

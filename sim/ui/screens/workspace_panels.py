@@ -12,13 +12,18 @@ from sim.ui.needle import volume_text
 from sim.ui.settings import ui_settings
 
 
-def tooltip(ws, i: int) -> pygame.Surface:
-    """The verdict and findings of injection i, in a box drawn next to the cursor."""
+def tooltip_lines(ws, i: int) -> list[str]:
+    """The verdict and findings of injection i in words (the first line is its heading)."""
     ev = ws.attempt.evaluation
     findings = ev.findings(i)
     lines = [f"#{i + 1} {ws.app.library.get(ws.attempt.records[i]['technique']).name}: "
              f"{style.VERDICT_WORDS[VERDICTS[int(ev.verdict[i])]]}"]
-    lines += [f"{f.rule}: {f.message}" for f in findings] or ["Within the spec."]
+    return lines + ([f"{f.rule}: {f.message}" for f in findings] or ["Within the spec."])
+
+
+def tooltip(ws, i: int) -> pygame.Surface:
+    """The verdict and findings of injection i, in a box drawn next to the cursor."""
+    lines = tooltip_lines(ws, i)
     width = 420
     wrapped = [(k == 0, line) for k, text_ in enumerate(lines) for line in style.wrap(text_, width - 16, 17)]
     surf = pygame.Surface((width, len(wrapped) * 18 + 12), pygame.SRCALPHA)
@@ -171,9 +176,7 @@ def cursor(ws, surf) -> None:
     pygame.draw.line(surf, colour, (p[0] + 4, p[1]), (p[0] + 12, p[1]), 2)
     pygame.draw.line(surf, colour, (p[0], p[1] - 12), (p[0], p[1] - 4), 2)
     pygame.draw.line(surf, colour, (p[0], p[1] + 4), (p[0], p[1] + 12), 2)
-    r = ws.region_at(ws.cursor_mm)
-    name = ws.scenario.atlas.regions[r].name if r >= 0 else "off the map"
-    label = f"({ws.cursor_mm[0]:.1f}, {ws.cursor_mm[1]:.1f}) mm  {name}"
+    label = f"({ws.cursor_mm[0]:.1f}, {ws.cursor_mm[1]:.1f}) mm  {ws.place_name(ws.cursor_mm)}"
     box = style.font(18).size(label)
     rect = pygame.Rect(ws.view.rect.left + 10, ws.view.rect.top + 10, box[0] + 16, box[1] + 10)
     pygame.draw.rect(surf, style.PANEL, rect, border_radius=4)
@@ -192,6 +195,17 @@ def cross_section(ws, surf) -> None:
     if xy is None and ws.selected is not None and ws.selected < len(ws.attempt):
         xy = ws.positions()[ws.selected]
     n = ws.needle
+    eye = ws.eye_at(xy) if xy is not None and ws.region_at(xy) < 0 else None
+    if eye is not None:
+        key = (ws.xs_rect.size, "eye", eye.name)
+
+        def render_eye() -> pygame.Surface:
+            pic = pygame.Surface(ws.xs_rect.size)
+            crosssection.draw_eye(pic, pic.get_rect(), eye.name, eye.consequence)
+            return pic
+
+        surf.blit(ws._xs_pic.get(key, render_eye), ws.xs_rect)
+        return
     if xy is None:
         args = (None, None, n.depth_mm, n.angle_deg, [])
     else:
