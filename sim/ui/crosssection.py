@@ -137,3 +137,12 @@ def _draw_body(surface, body, skin, depth_mm, angle_deg, beneath, advancing, tar
         style.dashed(surface, style.ACCENT, (body.left + 30, yy), (body.right - 6, yy), 3, 1)
     style.text(surface, f"tip {depth_mm:.2f} mm at {angle_deg:.0f} deg", (body.right - 6, body.top), 18,
                style.INK, True, anchor="topright")
+    reached = [b for b in beneath if advancing and depth_mm >= b.depth_mm]
+    if reached:  # hand mode: the tip is at a structure's depth
+        red = style.SEVERITY["critical"]
+        pygame.draw.rect(surface, red, body.inflate(6, 6), 4)
+        label = style.font(18, True).render(f"STOP: at the {reached[0].name[:1].lower()}{reached[0].name[1:]}",
+                                            True, (255, 255, 255))
+        box = label.get_rect(midbottom=(body.centerx, body.bottom - 6))
+        pygame.draw.rect(surface, red, box.inflate(12, 6), border_radius=4)
+        surface.blit(label, box)

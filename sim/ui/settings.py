@@ -44,6 +44,13 @@ class NeedleSettings(FileModel):
         return self
 
 
+class AlarmSettings(FileModel):
+    tone_hz: float = Field(gt=20, le=20000)
+    """The alarm's tone when the hand-held needle reaches a danger structure's depth [Hz]."""
+    duration_s: float = Field(gt=0, le=5)
+    volume: float = Field(ge=0, le=1)
+
+
 class HelpRow(FileModel):
     keys: str
     does: str
@@ -64,6 +71,7 @@ class UiSettings(FileModel):
     steps_shift_factor: float = Field(gt=0)
     """Shift multiplies every needle step by this."""
     pointer: PointerSettings
+    alarm: AlarmSettings
     help: list[HelpRow]
     """The help box; `does` may name the needle's steps in {braces} ({depth_step_mm}, {depth_step_mm_shift}...)."""
 

@@ -492,3 +492,39 @@ def panels_text(ws, i):
     from sim.ui.screens import workspace_panels
 
     return " ".join(workspace_panels.tooltip_lines(ws, i))
+
+
+def test_hand_mode_sounds_and_shows_the_alarm_as_the_tip_reaches_a_vessel(make_app):
+    from sim.ui import sound
+
+    d = to_workspace(make_app, scenario="face-free")
+    ws = d.screen
+    d.key(pygame.K_m)
+    pos = d.px((17, 30))  # the left supratrochlear artery, about 3.5 mm deep here
+    depth = min(b.depth_mm for b in ws.beneath(ws.view.to_mm(pos)))
+    before = sound.played
+    d.down(pos)
+    d.frames(int(depth / ws.hand_speed * 60) - 6)  # just above it: quiet
+    assert sound.played == before and not ws.in_danger
+    d.frames(12)  # past it
+    assert sound.played == before + 1 and ws.in_danger
+    assert ws.toast[0].startswith("Stop:") and "supratrochlear" in ws.toast[0].lower()
+    red = style.SEVERITY["critical"]
+    xs = ws.xs_rect
+    assert d.pixel((xs.left + 6, xs.centery)) == red  # the cross-section's red frame
+    d.frames(30)
+    assert sound.played == before + 1  # once per structure and press
+    d.up(pos)
+    assert ws.attempt.evaluation.verdict[0] == 3 and not ws.in_danger
+
+
+def test_the_exam_sounds_no_alarm(make_app):
+    from sim.ui import sound
+
+    d = to_workspace(make_app, scenario="face-free", mode="exam")
+    ws = d.screen
+    d.key(pygame.K_m)
+    before = sound.played
+    d.down(d.px((17, 30)))
+    d.frames(150)
+    assert sound.played == before and not ws.in_danger

@@ -14,7 +14,7 @@ from sim.core.scoring.injections import read_log
 from sim.core.exercise.scenario import LoadedScenario
 from sim.core.scoring import ScreeningAnswer, bleb_diameter_mm, device_refusal
 from sim.core.vocabulary import VERDICTS
-from sim.ui import style
+from sim.ui import crosssection, sound, style
 from sim.ui.dialog import Dialog
 from sim.ui.events import REPLAY_INJECT, REPLAY_SUBMIT
 from sim.ui.layers import Cached, MarkLayer
@@ -81,6 +81,8 @@ class WorkspaceScreen(Screen):
         self.eye_zones = [st for st in scenario.structures if st.kind == "eye"]
         self.last_shot: np.ndarray | None = None  # where this drag's mesoinjector fired last [mm]
         self.still_mm = app.config.scoring.spacing.double_puncture_mm
+        self.alarmed: set[str] = set()  # the structures whose depth this hand-held press has reached (practice)
+        self._beneath: tuple[tuple[float, float] | None, list] = (None, [])
         self.submitted = None  # the exam's time ran out: saved, the notice waits for a click before the summary
         self.warned: set[float] = set()  # the exam's time warnings already given [s left]
 
@@ -163,6 +165,8 @@ class WorkspaceScreen(Screen):
             n.bevel = "down" if n.bevel == "up" else "up"
         elif what == "control":
             n.control = "hand" if n.control == "set" else "set"
+            if n.control == "hand" and not self.exam:
+                sound.prepare()
         elif what == "device":
             devices = self.scenario.spec.devices
             if "gun" in devices and "hand" in devices:
@@ -475,6 +479,7 @@ class WorkspaceScreen(Screen):
         elif n.control == "hand":
             self.pressing = True
             self.press_depth = 0.0
+            self.alarmed = set()
         else:
             self.place(*self.cursor_mm)
 
@@ -512,6 +517,7 @@ class WorkspaceScreen(Screen):
             self.toast = (msg, left - dt)
         if self.pressing and self.needle.hand_held:
             self.press_depth = hand_advance(self.press_depth, self.hand_speed, dt, self.ranges["depth"][1])
+            self._alarm()
         if self.pressing and self.needle.device == "gun":
             shots, self.gun_timer = gun_shots(self.gun_timer, dt, self.gun_rate)
             for _ in range(shots):
@@ -525,6 +531,33 @@ class WorkspaceScreen(Screen):
                              "of the exam remain.", 6.0)
             if self.elapsed >= limit:
                 self.time_up()
+
+    def beneath(self, xy) -> list:
+        """The danger structures under the point (crosssection.structures_beneath), kept for the last point."""
+        key = None if xy is None else (float(xy[0]), float(xy[1]))
+        if key != self._beneath[0]:
+            found = [] if key is None else crosssection.structures_beneath(self.scenario.atlas, *key,
+                                                                          self.scenario.spots)
+            self._beneath = (key, found)
+        return self._beneath[1]
+
+    def _alarm(self) -> None:
+        """Practice, hand mode: the moment the advancing tip reaches the depth of a structure under the cursor, a
+        tone and a sentence, once per structure and press; the cross-section stays red while the tip is there."""
+        if self.exam or self.cursor_mm is None:
+            return
+        for b in self.beneath(self.cursor_mm):
+            if self.press_depth >= b.depth_mm and b.name not in self.alarmed:
+                self.alarmed.add(b.name)
+                sound.alarm()
+                self.say(f"Stop: the tip is {self.press_depth:.1f} mm deep, at the {b.name[:1].lower()}"
+                         f"{b.name[1:]}, which lies {b.depth_mm:.1f} mm deep here. Release only above it.", 5.0)
+
+    @property
+    def in_danger(self) -> bool:
+        """The hand-held tip is at or below a danger structure under the cursor (practice)."""
+        return (not self.exam and self.pressing and self.needle.hand_held and self.cursor_mm is not None
+                and any(self.press_depth >= b.depth_mm for b in self.beneath(self.cursor_mm)))
 
     @property
     def paused(self) -> bool:

@@ -172,6 +172,8 @@ def cursor(ws, surf) -> None:
         return
     p = ws.view.to_px(ws.cursor_mm)
     colour = style.VERDICT["critical"] if ws.pressing else style.INK
+    if ws.in_danger:  # the tip has reached a structure under the cursor: a red ring that cannot be missed
+        pygame.draw.circle(surf, style.SEVERITY["critical"], p, 22, 4)
     pygame.draw.line(surf, colour, (p[0] - 12, p[1]), (p[0] - 4, p[1]), 2)
     pygame.draw.line(surf, colour, (p[0] + 4, p[1]), (p[0] + 12, p[1]), 2)
     pygame.draw.line(surf, colour, (p[0], p[1] - 12), (p[0], p[1] - 4), 2)
@@ -212,8 +214,7 @@ def cross_section(ws, surf) -> None:
         r = ws.region_at(xy)
         skin = tuple(ws.scenario.skin[r]) if r >= 0 else None
         name = ws.scenario.atlas.regions[r].name if r >= 0 else None
-        beneath = crosssection.structures_beneath(ws.scenario.atlas, xy[0], xy[1],
-                                                  ws.scenario.spots) if ws.view.show_danger or not ws.exam else []
+        beneath = ws.beneath(xy) if ws.view.show_danger or not ws.exam else []
         hand = n.hand_held
         depth = ws.press_depth if hand else n.depth_mm
         args = (name, skin, depth, n.angle_deg, beneath, ws.pressing, n.depth_mm if hand else None)
