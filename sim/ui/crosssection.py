@@ -138,7 +138,7 @@ def _draw_body(surface, body, skin, depth_mm, angle_deg, beneath, advancing, tar
     style.text(surface, f"tip {depth_mm:.2f} mm at {angle_deg:.0f} deg", (body.right - 6, body.top), 18,
                style.INK, True, anchor="topright")
     reached = [b for b in beneath if advancing and depth_mm >= b.depth_mm]
-    if reached:  # hand mode: the tip is at a structure's depth
+    if reached:  # hold mode: the tip is at a structure's depth
         red = style.SEVERITY["critical"]
         pygame.draw.rect(surface, red, body.inflate(6, 6), 4)
         label = style.font(18, True).render(f"STOP: at the {reached[0].name[:1].lower()}{reached[0].name[1:]}",

@@ -43,7 +43,7 @@ class Needle:
 
     @property
     def hand_held(self) -> bool:
-        """By hand in hand mode: the depth is how far the held press has advanced the needle."""
+        """By hand in hold mode: the depth is how far the held press has advanced the needle."""
         return self.device == "hand" and self.control == "hand"
 
 

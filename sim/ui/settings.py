@@ -26,12 +26,12 @@ class WindowSettings(FileModel):
 
 class NeedleSettings(FileModel):
     hand_speed_mm_per_s: float = Field(gt=0)
-    """Hand mode: how fast the needle advances while the button is held [mm/s]."""
+    """Hold mode: how fast the needle advances while the button is held [mm/s]."""
     depth_step_mm: float = Field(gt=0)
     angle_step_deg: float = Field(gt=0)
     volume_step_ml: float = Field(gt=0)
     depth_range_mm: tuple[float, float]
-    """[low, high]; hand mode advances the needle no deeper than high."""
+    """[low, high]; hold mode advances the needle no deeper than high."""
     angle_range_deg: tuple[float, float]
     volume_range_ml: tuple[float, float]
 

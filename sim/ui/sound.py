@@ -19,7 +19,7 @@ RATE = 22050  # [Hz] samples per second
 
 
 def prepare() -> bool:
-    """Open the sound device once (when hand mode is first chosen, so that the first alarm is not late)."""
+    """Open the sound device once (when hold mode is first chosen, so that the first alarm is not late)."""
     global _tone, _ready
     if _ready is None:
         try:

@@ -528,3 +528,30 @@ def test_the_exam_sounds_no_alarm(make_app):
     d.down(d.px((17, 30)))
     d.frames(150)
     assert sound.played == before and not ws.in_danger
+
+
+def test_the_needle_panel_names_the_limit_under_the_cursor(make_app):
+    from sim.ui.screens import workspace_panels
+
+    d = to_workspace(make_app, scenario="periorbital-micro-papules")
+    ws = d.screen
+    d.move(d.px((31, -9)))  # the lower lid, over the orbital septum
+    text, _colour = workspace_panels.here_line(ws)
+    assert text.startswith("Here: the orbital septum") and "2.5\u00a0mm" in text
+    d.move(d.px((55, 5)))  # the temple, with nothing beneath in reach of the panel
+    assert workspace_panels.here_line(ws)[0].startswith("Here:")
+
+
+def test_toggle_buttons_name_what_they_do(make_app):
+    d = to_workspace(make_app, scenario="forehead-nappage")
+    ws = d.screen
+    assert ws.b_bevel.text == "Bevel down" and ws.b_control.text == "Hold mode" and ws.b_device.text == "Mesoinjector"
+    assert ws.b_danger.text == "Show danger"
+    d.press(ws.b_bevel)
+    d.press(ws.b_control)
+    d.press(ws.b_device)
+    d.press(ws.b_danger)
+    ws = d.screen
+    assert (ws.needle.bevel, ws.needle.control, ws.needle.device) == ("down", "hand", "gun")
+    assert ws.b_bevel.text == "Bevel up" and ws.b_control.text == "Set mode" and ws.b_device.text == "By hand"
+    assert ws.b_danger.text == "Hide danger" and ws.view.show_danger

@@ -94,8 +94,10 @@ class WorkspaceScreen(Screen):
         self.view.set_rect(pygame.Rect(0, TOP_BAR, w - SIDE, h - TOP_BAR))
         sx = w - SIDE + PAD
         self.side = pygame.Rect(w - SIDE, TOP_BAR, SIDE, h - TOP_BAR)
-        self.panel_rect = pygame.Rect(sx, TOP_BAR + PAD, SIDE - 2 * PAD, 262)
-        self.xs_rect = pygame.Rect(sx, self.panel_rect.bottom + PAD, SIDE - 2 * PAD, 230)
+        self.panel_rect = pygame.Rect(sx, TOP_BAR + PAD, SIDE - 2 * PAD, 280)
+        # the cross-section gives room to the findings in a low window
+        xs_h = int(min(230, max(170, (h - self.panel_rect.bottom - 3 * PAD) // 2)))
+        self.xs_rect = pygame.Rect(sx, self.panel_rect.bottom + PAD, SIDE - 2 * PAD, xs_h)
         self.list_rect = pygame.Rect(sx, self.xs_rect.bottom + PAD, SIDE - 2 * PAD, h - self.xs_rect.bottom - 2 * PAD)
         x = w - PAD
         for name, label, width, oid, tip in self._bar_buttons():
@@ -115,16 +117,20 @@ class WorkspaceScreen(Screen):
             self.step_buttons[(key, -1)] = _button("-", (p.right - 84, p.top + y, 36, 30), m)
             self.step_buttons[(key, +1)] = _button("+", (p.right - 44, p.top + y, 36, 30), m)
         third = (p.width - 24) // 3
-        self.b_bevel = _button(f"Bevel {self.needle.bevel}", (p.left + 8, p.top + 182, third, 32), m,
-                               None if self.needle.bevel == "up" else "#toggle_on", "B")
-        self.b_control = _button("Hand" if self.needle.control == "hand" else "Set depth",
-                                 (p.left + 12 + third, p.top + 182, third, 32), m,
-                                 "#toggle_on" if self.needle.control == "hand" else None, "M: set depth / hand")
-        gun_ok = "gun" in self.scenario.spec.devices
-        self.b_device = _button("Mesoinjector" if self.needle.device == "gun" else "By hand",
-                                (p.left + 16 + 2 * third, p.top + 182, third, 32), m,
-                                "#toggle_on" if self.needle.device == "gun" else None, "G")
-        if not gun_ok or "hand" not in self.scenario.spec.devices:
+        n = self.needle
+        devices = self.scenario.spec.devices
+        # each button names what a click does; the line above them says how the needle is now
+        self.b_bevel = _button("Bevel down" if n.bevel == "up" else "Bevel up",
+                               (p.left + 8, p.top + 196, third, 32), m, None, "B: turn the bevel")
+        self.b_control = _button("Hold mode" if n.control == "set" else "Set mode",
+                                 (p.left + 12 + third, p.top + 196, third, 32), m, None,
+                                 "M: set the depth here, or hold the button to advance the needle")
+        both = "gun" in devices and "hand" in devices
+        label = ("Mesoinjector" if n.device == "hand" else "By hand") if both else \
+            ("Mesoinjector only" if n.device == "gun" else "By hand only")
+        self.b_device = _button(label, (p.left + 16 + 2 * third, p.top + 196, third, 32), m, None,
+                                "G: by hand or with the mesoinjector, where the exercise allows both")
+        if not both:
             self.b_device.disable()
 
     def _bar_buttons(self) -> list[tuple[str, str, int, str | None, str]]:
@@ -542,7 +548,7 @@ class WorkspaceScreen(Screen):
         return self._beneath[1]
 
     def _alarm(self) -> None:
-        """Practice, hand mode: the moment the advancing tip reaches the depth of a structure under the cursor, a
+        """Practice, hold mode: the moment the advancing tip reaches the depth of a structure under the cursor, a
         tone and a sentence, once per structure and press; the cross-section stays red while the tip is there."""
         if self.exam or self.cursor_mm is None:
             return
@@ -586,7 +592,9 @@ class WorkspaceScreen(Screen):
         panels.top_bar(self, surf)
         pygame.draw.rect(surf, style.BG, self.side)
         pygame.draw.line(surf, style.PANEL_EDGE, self.side.topleft, self.side.bottomleft, 1)
-        panel = self._panel_pic.get((self.panel_rect.size, astuple(self.needle)), lambda: panels.needle_panel(self))
+        here = panels.here_line(self)
+        panel = self._panel_pic.get((self.panel_rect.size, astuple(self.needle), here),
+                                    lambda: panels.needle_panel(self, here))
         surf.blit(panel, self.panel_rect)
         panels.cross_section(self, surf)
         key = (self.list_rect.size, self._state)

@@ -83,7 +83,9 @@ def _draw_top_bar(ws, w: int, right: int, urgent: bool, timer: str, count: str, 
     return surf
 
 
-def needle_panel(ws) -> pygame.Surface:
+def needle_panel(ws, here: tuple[str, tuple[int, int, int]] | None) -> pygame.Surface:
+    """The technique, depth, angle and volume with the technique's bands, how the needle is held, and what lies
+    under the cursor (here_line)."""
     surf = pygame.Surface(ws.panel_rect.size)
     p = surf.get_rect()
     pygame.draw.rect(surf, style.PANEL, p)
@@ -91,17 +93,43 @@ def needle_panel(ws) -> pygame.Surface:
     style.text(surf, "Needle", (p.left + 8, p.top + 6), 21, style.INK, True)
     t = ws.tech
     n = ws.needle
-    rows = [("depth", 74, f"Depth {n.depth_mm:.2f} mm" if n.control == "set" or n.device == "gun"
-             else "Depth: hold to advance", f"spec {t.depth_mm.describe('mm')}"),
-            ("angle", 108, f"Angle {n.angle_deg:.0f} deg", f"spec {t.angle_deg.describe('deg')}"),
-            ("volume", 142, f"Volume {volume_text(n.volume_ml)} ml", f"spec {t.volume_ml.describe('ml')}")]
+    rows = [("depth", 74, f"Depth {n.depth_mm:.2f} mm" if not n.hand_held else "Depth: hold to advance",
+             f"technique: {t.depth_mm.describe('mm')}"),
+            ("angle", 108, f"Angle {n.angle_deg:.0f} deg", f"technique: {t.angle_deg.describe('deg')}"),
+            ("volume", 142, f"Volume {volume_text(n.volume_ml)} ml", f"technique: {t.volume_ml.describe('ml')}")]
     for _key, y, value, spec in rows:
         style.text(surf, value, (p.left + 10, p.top + y), 19, style.INK, True)
         style.text(surf, spec, (p.left + 10, p.top + y + 16), 15, style.MUTED)
-    style.text(surf, t.summary if len(t.summary) < 60 else t.summary[:57] + "...", (p.left + 10, p.top + 226),
-               15, style.MUTED)
+    mode = "hold mode: hold the button to advance" if n.control == "hand" and n.device == "hand" else \
+        "set mode: the depth set above"
+    state = f"Bevel {n.bevel}, {mode}, {'mesoinjector' if n.device == 'gun' else 'by hand'}"
+    style.text(surf, style.fit(state, p.width - 20, 16), (p.left + 10, p.top + 176), 16, style.INK)
+    if here is not None:
+        text_, colour = here
+        style.paragraph(surf, text_, pygame.Rect(p.left + 10, p.top + 236, p.width - 20, 40), 16, colour, True, 0)
     style.text(surf, "F1: keys", (p.right - 8, p.top + 8), 16, style.MUTED, anchor="topright")
     return surf
+
+
+def here_line(ws) -> tuple[str, tuple[int, int, int]] | None:
+    """What limits the depth under the cursor, in a line: the shallowest danger structure there ("here: the
+    orbital septum at 2.5 mm"), in practice, or the skin's layers; None off the map."""
+    xy = ws.cursor_mm
+    if xy is None:
+        return None
+    r = ws.region_at(xy)
+    if r < 0:
+        eye = ws.eye_at(xy)
+        return ("Here: the eye - no needle at any depth", style.SEVERITY["critical"]) if eye is not None else None
+    if not ws.exam:
+        beneath = ws.beneath(xy)
+        if beneath:
+            b = beneath[0]
+            name = b.name[:1].lower() + b.name[1:].removesuffix(" (left)").removesuffix(" (right)")
+            colour = style.SEVERITY[b.severity] if ws.needle.depth_mm < b.depth_mm else style.SEVERITY["critical"]
+            return f"Here: the {name} at {b.depth_mm:.1f}\u00a0mm", colour
+    epi, derm, fat = (float(v) for v in ws.scenario.skin[r])
+    return f"Here: dermis {epi:.1f}-{epi + derm:.1f} mm, fat to {epi + derm + fat:.1f} mm", style.MUTED
 
 
 def findings(ws) -> pygame.Surface:
