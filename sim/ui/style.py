@@ -93,11 +93,28 @@ def paragraph(surface: pygame.Surface, s: str, rect: pygame.Rect, size: int = 20
     return y
 
 
-def mark(surface: pygame.Surface, verdict: str | None, centre, r: float, number: int | None = None) -> None:
+def text_colour(verdict: str) -> tuple[int, int, int]:
+    """A verdict's colour for text on white: the warning's own is too light to read."""
+    return VERDICT[verdict] if verdict != "warn" else (150, 100, 0)
+
+
+def mark_radius(scale_px_per_mm: float) -> float:
+    """A mark's size on the map [px]: about a millimetre, so that it grows with the zoom, from 4 to 12 px."""
+    return float(min(12.0, max(4.0, scale_px_per_mm * 1.0)))
+
+
+def mark(surface: pygame.Surface, verdict: str | None, centre, r: float, number: int | None = None,
+         pending: bool = False) -> None:
     """An injection mark. ok: filled circle; warn: triangle; fail: square; critical: X in a ring;
-    None (exam mode): a neutral dot."""
+    None (exam mode): a neutral dot. pending: a dashed ring around it (a spacing gap judged at submit)."""
     x, y = centre
     r = max(3.0, r)
+    if pending:
+        ring = r * 1.9
+        for k in range(0, 12, 2):
+            a0, a1 = k * math.pi / 6, (k + 1) * math.pi / 6
+            pygame.draw.line(surface, NEUTRAL_MARK, (x + ring * math.cos(a0), y + ring * math.sin(a0)),
+                             (x + ring * math.cos(a1), y + ring * math.sin(a1)), 2)
     if verdict is None:
         pygame.draw.circle(surface, NEUTRAL_MARK, (x, y), r)
         pygame.draw.circle(surface, (255, 255, 255), (x, y), r, 1)

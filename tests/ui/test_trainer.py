@@ -555,3 +555,26 @@ def test_toggle_buttons_name_what_they_do(make_app):
     assert (ws.needle.bevel, ws.needle.control, ws.needle.device) == ("down", "hand", "gun")
     assert ws.b_bevel.text == "Bevel up" and ws.b_control.text == "Set mode" and ws.b_device.text == "By hand"
     assert ws.b_danger.text == "Hide danger" and ws.view.show_danger
+
+
+def test_a_gap_is_pending_while_working_and_judged_at_submit(make_app):
+    """The first point of a new row was a red fail that turned ok once its neighbour came (and red again on
+    undo); now it is pending until then, and the summary gives the engine's verdict."""
+    d = to_workspace(make_app, scenario="face-free")
+    ws = d.screen
+    for x in (-8, -4, 0):
+        d.click_mm((x, 45))
+    d.click_mm((-8, 60))  # a new row, 15 mm above: too far from everything, for now
+    d.move((5, 300))
+    verdict, pending = ws.shown()
+    assert ws.attempt.evaluation.verdict[3] == 2 and pending[3] and verdict[3] == 0  # the engine: fail
+    assert d.pixel(d.px((-8, 60))) == style.VERDICT["ok"]  # shown by its other criteria, with a dashed ring
+    assert "pending" in panels_text(ws, 3)
+    d.click_mm((-4, 60))  # its neighbour: no gap any more
+    d.move((5, 300))
+    assert not ws.shown()[1].any() and ws.attempt.evaluation.verdict[3] == 0
+    d.key(pygame.K_z, pygame.KMOD_CTRL)
+    d.move((5, 300))
+    assert ws.shown()[1][3] and d.pixel(d.px((-8, 60))) == style.VERDICT["ok"]  # pending again, not red
+    d.submit()
+    assert d.screen.report["injections"][3]["verdict"] == "fail"  # at submit, the verdict

@@ -17,6 +17,7 @@ from sim.core.vocabulary import VERDICTS
 from sim.ui import crosssection, sound, style
 from sim.ui.dialog import Dialog
 from sim.ui.events import REPLAY_INJECT, REPLAY_SUBMIT
+from sim.ui.feedback import shown_verdicts
 from sim.ui.layers import Cached, MarkLayer
 from sim.ui.mapview import MapView
 from sim.ui.needle import Needle, gun_shots, hand_advance, instructed_settings
@@ -62,6 +63,7 @@ class WorkspaceScreen(Screen):
         self.view.show_danger = False
         self.marks = MarkLayer(self.view)
         self._state: tuple[tuple[dict, ...], bytes] = ((), b"")
+        self._shown: tuple[object, tuple[np.ndarray, np.ndarray]] = (None, (np.zeros(0), np.zeros(0)))
         self._xy_of: tuple[dict, ...] = ()
         self._xy = np.empty((0, 2))
         self._top_pic, self._panel_pic, self._xs_pic = Cached(), Cached(), Cached()
@@ -601,11 +603,20 @@ class WorkspaceScreen(Screen):
         surf.blit(self._findings_pic.get(key, lambda: panels.findings(self)), self.list_rect)
 
     def _mark_state(self) -> tuple[tuple[dict, ...], bytes]:
-        """What the marks show: the records and, in practice, their verdicts (one byte each; none in an exam)."""
+        """What the marks show: the records and, in practice, their verdicts as shown (sim.ui.feedback), a byte
+        each: the verdict, plus 4 for a pending gap (none in an exam)."""
         recs = tuple(self.attempt.records)
         if self.exam or not recs:
             return recs, b""
-        return recs, self.attempt.evaluation.verdict.tobytes()
+        verdict, pending = self.shown()
+        return recs, (verdict + 4 * pending).astype(np.int8).tobytes()
+
+    def shown(self) -> tuple[np.ndarray, np.ndarray]:
+        """(verdicts as the marks show them, pending gaps): feedback.shown_verdicts, kept per evaluation."""
+        ev = self.attempt.evaluation
+        if self._shown[0] is not ev:
+            self._shown = (ev, shown_verdicts(ev))
+        return self._shown[1]
 
     def positions(self) -> np.ndarray:
         """The injections' (x, y) in mm, a row each; made again only when the records change."""
@@ -618,18 +629,20 @@ class WorkspaceScreen(Screen):
     def _paint_marks(self, surf: pygame.Surface, start: int) -> None:
         """Paint the marks from `start` on, on the map's surface: a papule's bleb to scale, then the verdict's mark."""
         recs = self._state[0][start:]
-        verdicts = ([None] * len(recs) if self.exam else
-                    [VERDICTS[int(v)] for v in self.attempt.evaluation.verdict[start:]])
+        looks = self._state[1][start:]
+        verdicts = [None] * len(recs) if self.exam else [VERDICTS[b & 3] for b in looks]
+        pending = [False] * len(recs) if self.exam else [bool(b & 4) for b in looks]
         pts = self.view.to_local(self.positions()[start:])
         blebs = bleb_diameter_mm(np.array([r["volume_ml"] for r in recs]), self.app.config) / 2 * self.view.scale
-        for rec, p, v, bleb in zip(recs, pts, verdicts, blebs):
-            r = 4.0
+        size = style.mark_radius(self.view.scale)
+        for rec, p, v, bleb, wait in zip(recs, pts, verdicts, blebs, pending):
+            r = size
             if self.app.library.get(rec["technique"]).papule:
-                r = max(3.0, float(bleb))
-                pygame.draw.circle(surf, (255, 240, 230), p, r)
-                pygame.draw.circle(surf, (200, 150, 130), p, r, 1)
-                r = max(3.0, min(r * 0.5, 6.0))
-            style.mark(surf, v, p, r)
+                bleb_r = max(3.0, float(bleb))
+                pygame.draw.circle(surf, (255, 240, 230), p, bleb_r)
+                pygame.draw.circle(surf, (200, 150, 130), p, bleb_r, 1)
+                r = max(3.0, min(bleb_r * 0.5, size))
+            style.mark(surf, v, p, r, pending=wait)
 
     def hovered(self) -> int | None:
         if self.cursor_mm is None or not self._state[0]:

@@ -12,13 +12,23 @@ from sim.ui.needle import volume_text
 from sim.ui.settings import ui_settings
 
 
+PENDING = "pending, judged at submit"
+
+
+def finding_line(f, pending: bool) -> str:
+    """A finding as the workspace words it: a gap still open while the trainee works says so."""
+    if pending and f.rule == "spacing":
+        return f"spacing ({PENDING}): {f.message}"
+    return f"{f.rule}: {f.message}"
+
+
 def tooltip_lines(ws, i: int) -> list[str]:
     """The verdict and findings of injection i in words (the first line is its heading)."""
-    ev = ws.attempt.evaluation
-    findings = ev.findings(i)
+    findings = ws.attempt.evaluation.findings(i)
+    verdict, pending = ws.shown()
     lines = [f"#{i + 1} {ws.app.library.get(ws.attempt.records[i]['technique']).name}: "
-             f"{style.VERDICT_WORDS[VERDICTS[int(ev.verdict[i])]]}"]
-    return lines + ([f"{f.rule}: {f.message}" for f in findings] or ["Within the spec."])
+             f"{style.VERDICT_WORDS[VERDICTS[int(verdict[i])]]}" + (f" (spacing {PENDING})" if pending[i] else "")]
+    return lines + ([finding_line(f, bool(pending[i])) for f in findings] or ["Within the spec."])
 
 
 def tooltip(ws, i: int) -> pygame.Surface:
@@ -150,26 +160,29 @@ def findings(ws) -> pygame.Surface:
                         pygame.Rect(inner.left, inner.top + 26, inner.width, 120), 18, style.MUTED)
         return surf
     ev = ws.attempt.evaluation
+    shown, pending = ws.shown()
     y = inner.top + 26
     for i in range(len(ws.attempt) - 1, -1, -1):
         if y > inner.bottom - 20:
             break
-        v = VERDICTS[int(ev.verdict[i])]
+        v = VERDICTS[int(shown[i])]
+        wait = bool(pending[i])
         style.mark(surf, v, (inner.left + 7, y + 8), 5)
         tech = ws.app.library.get(ws.attempt.records[i]["technique"]).name
-        style.text(surf, f"#{i + 1} {tech}: {style.VERDICT_WORDS[v]}", (inner.left + 20, y), 18, style.INK, True)
+        head = f"#{i + 1} {tech}: {style.VERDICT_WORDS[v]}" + (", spacing pending" if wait else "")
+        style.text(surf, style.fit(head, inner.width - 20, 18, True), (inner.left + 20, y), 18, style.INK, True)
         y += 19
         findings = ev.findings(i)
         if i == len(ws.attempt) - 1:
             for f in findings:
-                y = style.paragraph(surf, f"{f.rule}: {f.message}", pygame.Rect(inner.left + 20, y, inner.width - 20,
-                                                                                 inner.bottom - y), 16,
-                                    style.VERDICT[f.verdict] if f.verdict != "warn" else (150, 100, 0))
+                colour = style.MUTED if wait and f.rule == "spacing" else style.text_colour(f.verdict)
+                y = style.paragraph(surf, finding_line(f, wait), pygame.Rect(inner.left + 20, y, inner.width - 20,
+                                                                             inner.bottom - y), 16, colour)
                 y = style.paragraph(surf, f"source: {f.source}",
                                     pygame.Rect(inner.left + 20, y, inner.width - 20, inner.bottom - y), 14,
                                     style.MUTED) + 2
         elif findings:
-            first = f"{findings[0].rule}: {findings[0].message}"
+            first = finding_line(findings[0], wait)
             lines = style.wrap(first, inner.width - 20, 16)
             style.text(surf, lines[0] + (" ..." if len(lines) > 1 else ""), (inner.left + 20, y), 16,
                        style.MUTED)
