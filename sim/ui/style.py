@@ -99,8 +99,9 @@ def text_colour(verdict: str) -> tuple[int, int, int]:
 
 
 def mark_radius(scale_px_per_mm: float) -> float:
-    """A mark's size on the map [px]: about a millimetre, so that it grows with the zoom, from 4 to 12 px."""
-    return float(min(12.0, max(4.0, scale_px_per_mm * 1.0)))
+    """A mark's size on the map [px]: 1.2 mm, so that it grows with the zoom, from 5 to 12 px (at 5 px a disc and
+    a square look alike)."""
+    return float(min(12.0, max(5.0, scale_px_per_mm * 1.2)))
 
 
 def mark(surface: pygame.Surface, verdict: str | None, centre, r: float, number: int | None = None,

@@ -578,3 +578,29 @@ def test_a_gap_is_pending_while_working_and_judged_at_submit(make_app):
     assert ws.shown()[1][3] and d.pixel(d.px((-8, 60))) == style.VERDICT["ok"]  # pending again, not red
     d.submit()
     assert d.screen.report["injections"][3]["verdict"] == "fail"  # at submit, the verdict
+
+
+def test_spacing_on_the_map_the_nearest_point_and_the_gun_speed(make_app):
+    d = to_workspace(make_app, scenario="forehead-nappage")
+    ws = d.screen
+    d.click_mm((0, 45))
+    d.move(d.px((6, 45)))
+    nearest, last = ws.spacing_now()
+    assert abs(nearest - 6) < 0.5 and tuple(last) == (ws.attempt.records[0]["x_mm"], ws.attempt.records[0]["y_mm"])
+    from sim.ui.screens import workspace_panels
+
+    lines = workspace_panels.spacing_aid(ws, d.app.window)
+    assert lines[0][0].startswith("nearest superficial nappage: 6") and lines[0][1] == style.text_colour("ok")
+    # the ring of the band's far end (10 mm) around the last point
+    ring = d.px((10, 45))
+    d.frames(1)
+    assert any(d.pixel((ring[0] + dx, ring[1] + dy)) == style.ACCENT for dx in (-1, 0, 1) for dy in (-2, -1, 0, 1, 2))
+    # a drag of the mesoinjector at 35 mm/s: shots 6 mm apart, said while dragging
+    d.key(pygame.K_g)
+    pts = [(-30 + 35 / 60 * k, 30) for k in range(40)]
+    d.down(d.px(pts[0]))
+    for p in pts:
+        d.move(d.px(p))
+    assert abs(ws.gun_spacing() - 6.0) < 0.3
+    d.up(d.px(pts[-1]))
+    assert ws.gun_spacing() is None

@@ -83,6 +83,8 @@ class WorkspaceScreen(Screen):
         self.eye_zones = [st for st in scenario.structures if st.kind == "eye"]
         self.last_shot: np.ndarray | None = None  # where this drag's mesoinjector fired last [mm]
         self.still_mm = app.config.scoring.spacing.double_puncture_mm
+        self._trail: list[tuple[float, np.ndarray]] = []  # (time [s], cursor [mm]) of the last quarter second
+        self._clock_s = 0.0
         self.alarmed: set[str] = set()  # the structures whose depth this hand-held press has reached (practice)
         self._beneath: tuple[tuple[float, float] | None, list] = (None, [])
         self.submitted = None  # the exam's time ran out: saved, the notice waits for a click before the summary
@@ -483,6 +485,7 @@ class WorkspaceScreen(Screen):
             self.pressing = True
             self.gun_timer = 0.0
             self.last_shot = None
+            self._trail = []
             self._fire_gun()
         elif n.control == "hand":
             self.pressing = True
@@ -527,6 +530,11 @@ class WorkspaceScreen(Screen):
             self.press_depth = hand_advance(self.press_depth, self.hand_speed, dt, self.ranges["depth"][1])
             self._alarm()
         if self.pressing and self.needle.device == "gun":
+            self._clock_s += dt
+            if self.cursor_mm is not None:
+                self._trail.append((self._clock_s, np.array(self.cursor_mm, dtype=float)))
+                while len(self._trail) > 2 and self._clock_s - self._trail[0][0] > 0.25:
+                    self._trail.pop(0)
             shots, self.gun_timer = gun_shots(self.gun_timer, dt, self.gun_rate)
             for _ in range(shots):
                 self._fire_gun()
@@ -623,8 +631,29 @@ class WorkspaceScreen(Screen):
         recs = self._state[0]
         if recs != self._xy_of:
             self._xy = np.array([[r["x_mm"], r["y_mm"]] for r in recs], dtype=float).reshape(-1, 2)
+            self._tech_of_xy = np.array([r["technique"] for r in recs], dtype=object)
             self._xy_of = recs
         return self._xy
+
+    def spacing_now(self) -> tuple[float, np.ndarray] | None:
+        """(distance [mm] from the cursor to the nearest injection of the needle's technique, the last injection
+        of that technique [mm]), or None when there is none or no cursor."""
+        xy = self.positions()
+        if self.cursor_mm is None or not len(xy):
+            return None
+        mine = xy[self._tech_of_xy == self.needle.technique]
+        if not len(mine):
+            return None
+        return float(np.hypot(*(mine - self.cursor_mm).T).min()), mine[-1]
+
+    def gun_spacing(self) -> float | None:
+        """While the mesoinjector is dragged: how far apart its shots land at the drag's speed [mm] (speed over
+        the last quarter second x the time between shots), or None."""
+        trail = self._trail
+        if not (self.pressing and self.needle.device == "gun") or len(trail) < 2 or trail[-1][0] - trail[0][0] <= 0:
+            return None
+        (t0, a), (t1, b) = trail[0], trail[-1]
+        return float(np.hypot(*(b - a))) / (t1 - t0) * 60.0 / self.gun_rate
 
     def _paint_marks(self, surf: pygame.Surface, start: int) -> None:
         """Paint the marks from `start` on, on the map's surface: a papule's bleb to scale, then the verdict's mark."""

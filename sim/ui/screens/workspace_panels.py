@@ -3,6 +3,9 @@ and the help; `ws` is the WorkspaceScreen whose state they show."""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pygame
 
 from sim.core.vocabulary import VERDICTS
@@ -219,18 +222,60 @@ def cursor(ws, surf) -> None:
     pygame.draw.line(surf, colour, (p[0] + 4, p[1]), (p[0] + 12, p[1]), 2)
     pygame.draw.line(surf, colour, (p[0], p[1] - 12), (p[0], p[1] - 4), 2)
     pygame.draw.line(surf, colour, (p[0], p[1] + 4), (p[0], p[1] + 12), 2)
-    label = f"({ws.cursor_mm[0]:.1f}, {ws.cursor_mm[1]:.1f}) mm  {ws.place_name(ws.cursor_mm)}"
-    box = style.font(18).size(label)
-    rect = pygame.Rect(ws.view.rect.left + 10, ws.view.rect.top + 10, box[0] + 16, box[1] + 10)
+    lines = [(f"({ws.cursor_mm[0]:.1f}, {ws.cursor_mm[1]:.1f}) mm  {ws.place_name(ws.cursor_mm)}", style.INK)]
+    lines += spacing_aid(ws, surf)
+    f = style.font(18)
+    rect = pygame.Rect(ws.view.rect.left + 10, ws.view.rect.top + 10,
+                       max(f.size(t)[0] for t, _c in lines) + 16, 22 * len(lines) + 6)
     pygame.draw.rect(surf, style.PANEL, rect, border_radius=4)
     pygame.draw.rect(surf, style.PANEL_EDGE, rect, 1, border_radius=4)
-    style.text(surf, label, (rect.left + 8, rect.top + 5), 18)
+    for k, (text_, colour) in enumerate(lines):
+        style.text(surf, text_, (rect.left + 8, rect.top + 4 + 22 * k), 18, colour)
     hover = ws.hovered()
     if hover is not None and not ws.exam:
         tip = ws._tooltip_pic.get((hover, ws._state), lambda: tooltip(ws, hover))
         x = min(p[0] + 16, ws.view.rect.right - tip.get_width() - 4)
         y = min(p[1] + 16, ws.view.rect.bottom - tip.get_height() - 4)
         surf.blit(tip, (x, y))
+
+
+def spacing_aid(ws, surf) -> list[tuple[str, tuple[int, int, int]]]:
+    """Spacing on the map: in practice a dashed ring at each end of the technique's spacing band around its last
+    injection; the distance from the cursor to the nearest one, and while the mesoinjector is dragged, how far
+    apart its shots land at that speed. Returns the readout's lines (judged by colour in practice only)."""
+    t = ws.tech
+    lo, hi, wlo, whi = t.spacing_mm.bounds()
+
+    def judged(d: float) -> tuple[int, int, int]:
+        if ws.exam:
+            return style.INK
+        return style.text_colour("ok" if lo <= d <= hi else "warn" if wlo <= d <= whi else "fail")
+
+    out = []
+    now = ws.spacing_now()
+    if now is not None:
+        nearest, last = now
+        if not ws.exam:
+            centre = ws.view.to_px(last)
+            for radius_mm in (lo, hi):
+                if np.isfinite(radius_mm) and radius_mm > 0:
+                    _dashed_circle(surf, style.ACCENT, centre, radius_mm * ws.view.scale)
+        out.append((f"nearest {t.name.lower()}: {nearest:.1f} mm (technique {t.spacing_mm.describe('mm')})",
+                    judged(nearest)))
+    gap = ws.gun_spacing()
+    if gap is not None:
+        out.append((f"at this drag speed: shots {gap:.1f} mm apart", judged(gap)))
+    return out
+
+
+def _dashed_circle(surf, colour, centre, r: float, dashes: int = 24) -> None:
+    if r < 3:
+        return
+    x, y = float(centre[0]), float(centre[1])
+    for k in range(0, dashes, 2):
+        a0, a1 = 2 * math.pi * k / dashes, 2 * math.pi * (k + 1) / dashes
+        pygame.draw.line(surf, colour, (x + r * math.cos(a0), y + r * math.sin(a0)),
+                         (x + r * math.cos(a1), y + r * math.sin(a1)), 1)
 
 
 def cross_section(ws, surf) -> None:
