@@ -251,6 +251,39 @@ class MapView:
                     pygame.draw.line(layer, (*c, 40), self._pts([a])[0], self._pts([b])[0], w)
                 pygame.draw.lines(layer, (*c, 255), False, self._pts(st.points), max(2, round(s * 0.8)))
         surf.blit(layer, (0, 0))
+        self._danger_labels(surf)
+
+    def _danger_labels(self, surf) -> None:
+        """Each danger structure's name beside it, in its severity's colour, once for a pair (on the first side in
+        view); a label that would cover another is left out (zooming in makes room)."""
+        placed: list[pygame.Rect] = []
+        named: set[str] = set()
+        bounds = surf.get_rect()
+        font = style.font(15)
+        for st in self.scenario.structures:
+            if st.kind == "spot":
+                continue
+            if st.area is not None:
+                at = np.asarray(st.area).mean(axis=0)
+                at = (at[0], float(np.asarray(st.area)[:, 1].min()))  # under the area
+            elif len(st.points) == 1:
+                at = st.points[0]
+            else:
+                at = st.points[len(st.points) // 2]
+            x, y = self._pts([at])[0]
+            name = st.name.removesuffix(" (left)").removesuffix(" (right)")
+            if name in named:
+                continue
+            img = font.render(name, True, style.SEVERITY[st.severity])
+            rect = img.get_rect(midtop=(x, y + 6))
+            if not bounds.contains(rect) or any(rect.colliderect(r) for r in placed):
+                continue
+            placed.append(rect.inflate(6, 2))
+            named.add(name)
+            box = pygame.Surface(rect.inflate(6, 2).size, pygame.SRCALPHA)
+            box.fill((255, 255, 255, 200))
+            surf.blit(box, rect.inflate(6, 2))
+            surf.blit(img, rect)
 
     def _no_go(self, surf) -> None:
         for spot in self.scenario.spec.no_go:

@@ -25,8 +25,11 @@ EYE_WHITE = (252, 252, 250)
 IRIS = (96, 128, 150)
 TARGET = (46, 160, 120)
 REGION_EDGE = (205, 170, 150)
-SEVERITY = {"critical": (200, 30, 45), "high": (225, 110, 20), "moderate": (200, 160, 20), "low": (90, 140, 60)}
-VERDICT = {"ok": (30, 150, 80), "warn": (230, 160, 0), "fail": (215, 60, 40), "critical": (150, 20, 120)}
+# Colours told apart with any colour vision (Okabe and Ito's palette): blue-green, orange, vermilion and a dark
+# purple for the verdicts, which also differ in shape; for the danger structures purple, vermilion, amber and
+# blue, which also carry their names on the map.
+SEVERITY = {"critical": (170, 40, 130), "high": (213, 94, 0), "moderate": (190, 140, 0), "low": (0, 114, 178)}
+VERDICT = {"ok": (0, 158, 115), "warn": (230, 159, 0), "fail": (213, 94, 0), "critical": (110, 20, 110)}
 NEUTRAL_MARK = (60, 70, 90)
 LAYER_COLOURS = {"epidermis": (240, 200, 175), "dermis": (232, 170, 150), "fat": (250, 226, 140),
                  "below": (190, 120, 120)}

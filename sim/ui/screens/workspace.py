@@ -19,6 +19,7 @@ from sim.ui.dialog import Dialog
 from sim.ui.events import REPLAY_INJECT, REPLAY_SUBMIT
 from sim.ui.feedback import shown_verdicts
 from sim.ui.layers import Cached, MarkLayer
+from sim.ui.legend import legend
 from sim.ui.mapview import MapView
 from sim.ui.needle import Needle, gun_shots, hand_advance, instructed_settings
 import sim.ui.screens.workspace_panels as panels
@@ -67,7 +68,7 @@ class WorkspaceScreen(Screen):
         self._xy_of: tuple[dict, ...] = ()
         self._xy = np.empty((0, 2))
         self._top_pic, self._panel_pic, self._xs_pic = Cached(), Cached(), Cached()
-        self._findings_pic, self._tooltip_pic = Cached(), Cached()
+        self._findings_pic, self._tooltip_pic, self._legend_pic = Cached(), Cached(), Cached()
         self.cursor_mm: np.ndarray | None = None
         self.pressing = False
         self.press_depth = 0.0
@@ -598,6 +599,11 @@ class WorkspaceScreen(Screen):
         if self.selected is not None and self.selected < len(recs):
             pygame.draw.circle(surf, style.ACCENT, self.view.to_px(self.positions()[self.selected]), 11, 2)
         panels.cursor(self, surf)
+        key = (self.exam, self.view.show_danger, bool(self.scenario.target_polygons), bool(self.scenario.spots),
+               self.view.rect.width)
+        pic = self._legend_pic.get(key, lambda: legend(not self.exam, not self.exam, self.view.show_danger,
+                                                       key[2], key[3], self.exam, self.view.rect.width - 40))
+        surf.blit(pic, (self.view.rect.left + 10, self.view.rect.bottom - 34 - pic.get_height()))
         surf.set_clip(clip)
         panels.top_bar(self, surf)
         pygame.draw.rect(surf, style.BG, self.side)

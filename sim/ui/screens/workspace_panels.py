@@ -252,7 +252,7 @@ def spacing_aid(ws, surf) -> list[tuple[str, tuple[int, int, int]]]:
         return style.text_colour("ok" if lo <= d <= hi else "warn" if wlo <= d <= whi else "fail")
 
     out = []
-    now = ws.spacing_now()
+    now = ws.spacing_now() if ws.hovered() is None else None  # over a mark its own findings say it
     if now is not None:
         nearest, last = now
         if not ws.exam:
