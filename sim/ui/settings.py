@@ -51,6 +51,15 @@ class AlarmSettings(FileModel):
     volume: float = Field(ge=0, le=1)
 
 
+class SourceNames(FileModel):
+    """How the sources the data cite read for a trainee (sim.ui.words)."""
+
+    clinic_articles: dict[str, str]
+    """"seed 004" -> the article's title."""
+    references: dict[str, str]
+    """A word of a source ("anatomy.md") -> how it reads ("the anatomy reference")."""
+
+
 class HelpRow(FileModel):
     keys: str
     does: str
@@ -72,6 +81,7 @@ class UiSettings(FileModel):
     """Shift multiplies every needle step by this."""
     pointer: PointerSettings
     alarm: AlarmSettings
+    sources: SourceNames
     help: list[HelpRow]
     """The help box; `does` may name the needle's steps in {braces} ({depth_step_mm}, {depth_step_mm_shift}...)."""
 

@@ -604,3 +604,60 @@ def test_spacing_on_the_map_the_nearest_point_and_the_gun_speed(make_app):
     assert abs(ws.gun_spacing() - 6.0) < 0.3
     d.up(d.px(pts[-1]))
     assert ws.gun_spacing() is None
+
+
+def test_the_summary_speaks_to_the_trainee_and_links_marks_and_list(make_app, tmp_path):
+    """No file names, seed numbers or ids in what the trainee reads; a repeated finding once by kind; a mark and
+    its entry show each other; the map zoomed to the worked area with the uncovered target hatched."""
+    from sim.core.scoring.injections import read_log
+
+    d = to_workspace(make_app, scenario="periorbital-micro-papules")
+    ws = d.screen
+    sol = ws.scenario.spec.solutions
+    log = next(f.log for f in sol.flawed if f.fails_on == "danger")
+    recs = read_log(Path(ws.scenario.file).parent / log, ws.app.library.ids, ws.scenario.technique_ids).records()
+    for rec in recs[:8]:
+        ws.attempt.add(rec["x_mm"], rec["y_mm"], rec["depth_mm"], rec["angle_deg"], rec["volume_ml"],
+                       rec["technique"], rec.get("t_s"))
+    d.submit()
+    s = d.screen
+    text = "\n".join("".join(t for _x, t, _c, _b in line) for line in s.findings.lines)
+    for word in ("seed 0", ".md", ".yaml", "[GK]", "micro-papule", "lower-eyelid"):
+        assert word not in text, word
+    assert "Findings by kind" in text and "Source: the clinic article" in text
+    assert s.view.zoom > 1.5  # the eyes, not the whole face
+    assert s.view.uncovered is not None and len(s.view.uncovered) > 0
+    # a click on mark #4 tints its entry and scrolls it into view; hovering an entry rings its mark
+    rec = ws.attempt.records[3]
+    pos = tuple(int(v) for v in s.view.to_px((rec["x_mm"], rec["y_mm"])))
+    d.down(pos)
+    d.up(pos)
+    first, _end = s._entry_of[3]
+    assert s.hover == 3 and s.findings.highlight == s._entry_of[3]
+    a, _b = s.findings.para_lines[first]
+    assert s.findings.offset <= a * s.findings.line_h < s.findings.offset + s.findings.body.height
+    s.findings.show_para(*s._entry_of[5])
+    entry_y = s.findings.body.top + s.findings.para_lines[s._entry_of[5][0]][0] * s.findings.line_h \
+        - s.findings.offset + 3
+    d.move((s.findings.body.left + 40, entry_y))
+    assert s.hover == 5
+
+
+@pytest.mark.parametrize("decision, reason", [("no-go", "pregnancy"), ("go", "no-contraindication")])
+def test_a_screening_decision_is_explained_right_or_wrong(make_app, decision, reason):
+    d = make_app(scenario="screening-pregnancy")
+    b = d.screen
+    b.decide(decision)
+    b = d.screen
+    b.reason = reason
+    b._refresh()
+    d.press(b.b_start)
+    if decision == "go":  # the workspace first; then submitted with nothing done
+        d.submit()
+    s = d.screen
+    assert isinstance(s, screens.SummaryScreen)
+    text = "\n".join("".join(t for _x, t, _c, _b in line) for line in s.findings.lines)
+    expected = s.attempt.scenario.spec.patient.screening
+    assert "Your decision: " + decision in text and "The right decision: no-go" in text
+    assert expected.explanation.split(".")[0] in text
+    assert "The exercise's objective: " + s.attempt.scenario.spec.objective[:30] in text

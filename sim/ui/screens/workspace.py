@@ -14,7 +14,7 @@ from sim.core.scoring.injections import read_log
 from sim.core.exercise.scenario import LoadedScenario
 from sim.core.scoring import ScreeningAnswer, bleb_diameter_mm, device_refusal
 from sim.core.vocabulary import VERDICTS
-from sim.ui import crosssection, sound, style
+from sim.ui import crosssection, sound, style, words
 from sim.ui.dialog import Dialog
 from sim.ui.events import REPLAY_INJECT, REPLAY_SUBMIT
 from sim.ui.feedback import shown_verdicts
@@ -226,7 +226,7 @@ class WorkspaceScreen(Screen):
             if st.hits(point, np.array([np.inf]))[0][0]:
                 name = st.name[:1].lower() + st.name[1:]
                 return (f"The mesoinjector is not used around the eyes: this point is over the {name}. Around the "
-                        "eyes injections are made by hand (seed 000).")
+                        "eyes injections are made by hand to spare the small vessels.")
         return None
 
     def place(self, x_mm: float, y_mm: float, depth_mm: float | None = None, t_s: float | None = None) -> int | None:
@@ -234,7 +234,7 @@ class WorkspaceScreen(Screen):
         n = self.needle
         refusal = self.gun_refusal((x_mm, y_mm)) if n.device == "gun" else None
         if refusal:
-            self.say(refusal)
+            self.say(words.plain(refusal))
             return None
         i = self.attempt.add(x_mm, y_mm, n.depth_mm if depth_mm is None else depth_mm, n.angle_deg, n.volume_ml,
                              n.technique, self.elapsed if t_s is None else t_s, n.bevel, n.device)

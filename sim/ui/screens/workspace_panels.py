@@ -9,7 +9,7 @@ import numpy as np
 import pygame
 
 from sim.core.vocabulary import VERDICTS
-from sim.ui import crosssection, style
+from sim.ui import crosssection, style, words
 from sim.ui.screens.base import PAD, TOP_BAR, _clock
 from sim.ui.needle import volume_text
 from sim.ui.settings import ui_settings
@@ -21,8 +21,8 @@ PENDING = "pending, judged at submit"
 def finding_line(f, pending: bool) -> str:
     """A finding as the workspace words it: a gap still open while the trainee works says so."""
     if pending and f.rule == "spacing":
-        return f"spacing ({PENDING}): {f.message}"
-    return f"{f.rule}: {f.message}"
+        return f"spacing ({PENDING}): {words.plain(f.message)}"
+    return f"{f.rule}: {words.plain(f.message)}"
 
 
 def tooltip_lines(ws, i: int) -> list[str]:
@@ -181,7 +181,7 @@ def findings(ws) -> pygame.Surface:
                 colour = style.MUTED if wait and f.rule == "spacing" else style.text_colour(f.verdict)
                 y = style.paragraph(surf, finding_line(f, wait), pygame.Rect(inner.left + 20, y, inner.width - 20,
                                                                              inner.bottom - y), 16, colour)
-                y = style.paragraph(surf, f"source: {f.source}",
+                y = style.paragraph(surf, f"Source: {words.source_line(f.source)}",
                                     pygame.Rect(inner.left + 20, y, inner.width - 20, inner.bottom - y), 14,
                                     style.MUTED) + 2
         elif findings:
