@@ -475,7 +475,7 @@ def cmd_replay_record(args) -> int:
     except NoDisplayError as exc:
         print(f"mesosim: no display is available to show the attempt ({exc}); use `mesosim report` instead.",
               file=sys.stderr)
-        return 1
+        return EXIT_INPUT
 
 
 def cmd_verify(args) -> int:
@@ -525,7 +525,7 @@ def cmd_run(args) -> int:
     except NoDisplayError as exc:
         print(f"mesosim: no display is available to open the trainer window ({exc}); run it on a desktop, or "
               "use `mesosim run SCENARIO --replay LOG.csv` or `mesosim score`, which need none.", file=sys.stderr)
-        return 1
+        return EXIT_INPUT
 
 
 def cmd_plan(args) -> int:

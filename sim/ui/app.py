@@ -7,6 +7,8 @@ in real time; tests call `step()` with a fixed dt so that sessions are determini
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +23,46 @@ from sim.ui.settings import ui_settings
 
 
 class NoDisplayError(RuntimeError):
-    pass
+    """No window can be shown: no display server, or only SDL's offscreen stand-in, which nobody asked for."""
+
+
+# SDL drivers that draw into memory: a window nobody can see. SDL falls back to "offscreen" by itself when it
+# finds no display, and the trainer would then wait for clicks that can never come; it is used only when asked
+# for (SDL_VIDEODRIVER, as the tests and the headless replay do).
+HEADLESS_DRIVERS = ("offscreen", "dummy")
+
+
+def open_display(headless_ok: bool = False) -> None:
+    """Start pygame's display, or raise NoDisplayError when only a headless driver came up unasked (and
+    headless_ok is False: a replay, which plays and ends on its own, may run without a screen).
+
+    What SDL's drivers print while they look for a display ("XDG_RUNTIME_DIR is invalid") is held back and shown
+    only if a display was found: without one, the caller's single sentence says it all."""
+    with tempfile.TemporaryFile() as held:
+        saved = os.dup(2)
+        sys.stderr.flush()
+        os.dup2(held.fileno(), 2)
+        try:
+            pygame.display.init()
+            error = None
+        except pygame.error as exc:
+            error = str(exc)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        driver = pygame.display.get_driver() if error is None else ""
+        asked = os.environ.get("SDL_VIDEODRIVER", "").lower()
+        found = error is None and (headless_ok or driver not in HEADLESS_DRIVERS or asked in HEADLESS_DRIVERS)
+        if found:
+            held.seek(0)
+            sys.stderr.write(held.read().decode("utf-8", "replace"))
+    if error is not None:
+        raise NoDisplayError(error)
+    if not found:
+        pygame.display.quit()
+        where = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+        raise NoDisplayError(f"the display {where} cannot be opened" if where else
+                             "neither DISPLAY nor WAYLAND_DISPLAY is set")
 
 
 @dataclass
@@ -51,8 +92,8 @@ class App:
         size = options.size or settings.window.size
         self.min_size = settings.window.min_size
         self.fps = settings.window.fps
+        open_display(headless_ok=bool(options.replay))
         try:
-            pygame.display.init()
             pygame.font.init()
             self.window = pygame.display.set_mode(size, pygame.RESIZABLE)
         except pygame.error as exc:

@@ -24,6 +24,11 @@ class MapView:
         self.centre = self._bounds_centre()
         self.show_danger = False
         self.show_regions = False
+        self.label_danger = True
+        """Name the danger structures on the map (the summary leaves them out: its numbered marks need the room)."""
+        self.uncovered: np.ndarray | None = None
+        """Centres [mm] of the target's grid cells no puncture reaches, drawn hatched (the summary)."""
+        self.cell_mm = 1.0
         self._cache: pygame.Surface | None = None
         self._cache_key = None
         self._drawing = {d[0]: (d[1], d[2], d[3]) for d in self.atlas.drawing}
@@ -83,6 +88,18 @@ class MapView:
         self.centre = self.centre + np.array([-self.sx * dx, dy]) / self.scale
         self._cache = None
 
+    def fit_to(self, bounds_mm: tuple[float, float, float, float], margin_mm: float = 8.0) -> None:
+        """Zoom and pan so that the box (x0, y0, x1, y1) [mm] and a margin around it fill the view."""
+        x0, y0, x1, y1 = bounds_mm
+        mx0, my0, mx1, my1 = self.atlas.bounds_mm
+        w = max(x1 - x0 + 2 * margin_mm, 20.0)
+        h = max(y1 - y0 + 2 * margin_mm, 20.0)
+        whole = min(self.rect.width / (mx1 - mx0), self.rect.height / (my1 - my0)) * 0.97
+        wanted = min(self.rect.width / w, self.rect.height / h) * 0.97
+        self.zoom = float(np.clip(wanted / whole, 1.0, ZOOM_MAX))
+        self.centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+        self._cache = None
+
     def fit(self) -> None:
         self.zoom = 1.0
         self.centre = self._bounds_centre()
@@ -91,7 +108,8 @@ class MapView:
     # ------------------------------------------------------------ drawing
 
     def background(self) -> pygame.Surface:
-        key = (self.rect.size, self.zoom, tuple(self.centre), self.show_danger, self.show_regions)
+        key = (self.rect.size, self.zoom, tuple(self.centre), self.show_danger, self.show_regions,
+               None if self.uncovered is None else len(self.uncovered))
         if self._cache is None or self._cache_key != key:
             self._cache = self._render_static()
             self._cache_key = key
@@ -131,6 +149,7 @@ class MapView:
             for r in self.atlas.regions:
                 pygame.draw.polygon(surf, style.REGION_EDGE, self._pts(r.polygon), 1)
         self._targets(surf)
+        self._uncovered(surf)
         for name, (kind, closed, pts) in self._drawing.items():
             if kind == "brow":
                 pygame.draw.polygon(surf, style.BROW, self._pts(pts))
@@ -205,7 +224,48 @@ class MapView:
             p = self._pts(poly)
             pygame.draw.polygon(layer, (*style.TARGET, 70), p)
             pygame.draw.polygon(layer, (*style.TARGET, 220), p, 2)
+        self._cut_no_go(layer)
         surf.blit(layer, (0, 0))
+
+    def _uncovered(self, surf) -> None:
+        if self.uncovered is None or not len(self.uncovered):
+            return
+        mask = pygame.Surface(surf.get_size(), pygame.SRCALPHA)
+        side = max(1, int(np.ceil(self.cell_mm * self.scale)))
+        for x, y in self._pts(self.uncovered):
+            pygame.draw.rect(mask, (*style.VERDICT["fail"], 255), (x - side / 2, y - side / 2, side + 1, side + 1))
+        w, h = surf.get_size()
+        hatch = pygame.Surface((w, h), pygame.SRCALPHA)  # diagonal strokes, kept where the cells are
+        for k in range(-h, w, 7):
+            pygame.draw.line(hatch, (*style.VERDICT["fail"], 210), (k, h), (k + h, 0), 2)
+        hatch.blit(mask, (0, 0), special_flags=pygame.BLEND_RGBA_MIN)
+        mask.set_alpha(50)
+        surf.blit(mask, (0, 0))
+        surf.blit(hatch, (0, 0))
+
+    def _cut_no_go(self, layer: pygame.Surface) -> None:
+        """Clear the target's shading where no needle may go at any depth, with its margin: the eye and its lid
+        margin (a zone of depth 0) and the patient's no-go spots; the shading invites a click, and must never do
+        so there (the lower lid's target reached the lid margin)."""
+        clear = (0, 0, 0, 0)  # drawing on a per-pixel-alpha surface replaces the pixels, alpha and all
+        s = self.scale
+        for st in self.scenario.structures:
+            if float(np.max(st.depth_a)) > 0:
+                continue
+            margin = float(np.max(st.margin_a)) * s
+            if st.area is not None:
+                pts = self._pts(st.area)
+                pygame.draw.polygon(layer, clear, pts)
+                if margin >= 1:
+                    pygame.draw.lines(layer, clear, True, pts, max(1, round(2 * margin)))
+                    for p in pts:
+                        pygame.draw.circle(layer, clear, p, margin)
+            else:  # a point (a no-go spot) or a line, with its margin either side
+                pts = self._pts(st.points)
+                if len(pts) > 1:
+                    pygame.draw.lines(layer, clear, False, pts, max(1, round(2 * margin)))
+                for p in pts:
+                    pygame.draw.circle(layer, clear, p, max(1.0, margin))
 
     def _danger(self, surf) -> None:
         layer = pygame.Surface(surf.get_size(), pygame.SRCALPHA)
@@ -226,6 +286,40 @@ class MapView:
                     pygame.draw.line(layer, (*c, 40), self._pts([a])[0], self._pts([b])[0], w)
                 pygame.draw.lines(layer, (*c, 255), False, self._pts(st.points), max(2, round(s * 0.8)))
         surf.blit(layer, (0, 0))
+        if self.label_danger:
+            self._danger_labels(surf)
+
+    def _danger_labels(self, surf) -> None:
+        """Each danger structure's name beside it, in its severity's colour, once for a pair (on the first side in
+        view); a label that would cover another is left out (zooming in makes room)."""
+        placed: list[pygame.Rect] = []
+        named: set[str] = set()
+        bounds = surf.get_rect()
+        font = style.font(15)
+        for st in self.scenario.structures:
+            if st.kind == "spot":
+                continue
+            if st.area is not None:
+                at = np.asarray(st.area).mean(axis=0)
+                at = (at[0], float(np.asarray(st.area)[:, 1].min()))  # under the area
+            elif len(st.points) == 1:
+                at = st.points[0]
+            else:
+                at = st.points[len(st.points) // 2]
+            x, y = self._pts([at])[0]
+            name = st.name.removesuffix(" (left)").removesuffix(" (right)")
+            if name in named:
+                continue
+            img = font.render(name, True, style.SEVERITY[st.severity])
+            rect = img.get_rect(midtop=(x, y + 6))
+            if not bounds.contains(rect) or any(rect.colliderect(r) for r in placed):
+                continue
+            placed.append(rect.inflate(6, 2))
+            named.add(name)
+            box = pygame.Surface(rect.inflate(6, 2).size, pygame.SRCALPHA)
+            box.fill((255, 255, 255, 200))
+            surf.blit(box, rect.inflate(6, 2))
+            surf.blit(img, rect)
 
     def _no_go(self, surf) -> None:
         for spot in self.scenario.spec.no_go:

@@ -26,12 +26,12 @@ class WindowSettings(FileModel):
 
 class NeedleSettings(FileModel):
     hand_speed_mm_per_s: float = Field(gt=0)
-    """Hand mode: how fast the needle advances while the button is held [mm/s]."""
+    """Hold mode: how fast the needle advances while the button is held [mm/s]."""
     depth_step_mm: float = Field(gt=0)
     angle_step_deg: float = Field(gt=0)
     volume_step_ml: float = Field(gt=0)
     depth_range_mm: tuple[float, float]
-    """[low, high]; hand mode advances the needle no deeper than high."""
+    """[low, high]; hold mode advances the needle no deeper than high."""
     angle_range_deg: tuple[float, float]
     volume_range_ml: tuple[float, float]
 
@@ -42,6 +42,22 @@ class NeedleSettings(FileModel):
             if not 0 < low < high:
                 raise ValueError(f"{name} must be [low, high] with 0 < low < high, not [{low:g}, {high:g}]")
         return self
+
+
+class AlarmSettings(FileModel):
+    tone_hz: float = Field(gt=20, le=20000)
+    """The alarm's tone when the hand-held needle reaches a danger structure's depth [Hz]."""
+    duration_s: float = Field(gt=0, le=5)
+    volume: float = Field(ge=0, le=1)
+
+
+class SourceNames(FileModel):
+    """How the sources the data cite read for a trainee (sim.ui.words)."""
+
+    clinic_articles: dict[str, str]
+    """"seed 004" -> the article's title."""
+    references: dict[str, str]
+    """A word of a source ("anatomy.md") -> how it reads ("the anatomy reference")."""
 
 
 class HelpRow(FileModel):
@@ -64,6 +80,8 @@ class UiSettings(FileModel):
     steps_shift_factor: float = Field(gt=0)
     """Shift multiplies every needle step by this."""
     pointer: PointerSettings
+    alarm: AlarmSettings
+    sources: SourceNames
     help: list[HelpRow]
     """The help box; `does` may name the needle's steps in {braces} ({depth_step_mm}, {depth_step_mm_shift}...)."""
 

@@ -25,8 +25,11 @@ EYE_WHITE = (252, 252, 250)
 IRIS = (96, 128, 150)
 TARGET = (46, 160, 120)
 REGION_EDGE = (205, 170, 150)
-SEVERITY = {"critical": (200, 30, 45), "high": (225, 110, 20), "moderate": (200, 160, 20), "low": (90, 140, 60)}
-VERDICT = {"ok": (30, 150, 80), "warn": (230, 160, 0), "fail": (215, 60, 40), "critical": (150, 20, 120)}
+# Colours told apart with any colour vision (Okabe and Ito's palette): blue-green, orange, vermilion and a dark
+# purple for the verdicts, which also differ in shape; for the danger structures purple, vermilion, amber and
+# blue, which also carry their names on the map.
+SEVERITY = {"critical": (170, 40, 130), "high": (213, 94, 0), "moderate": (190, 140, 0), "low": (0, 114, 178)}
+VERDICT = {"ok": (0, 158, 115), "warn": (230, 159, 0), "fail": (213, 94, 0), "critical": (110, 20, 110)}
 NEUTRAL_MARK = (60, 70, 90)
 LAYER_COLOURS = {"epidermis": (240, 200, 175), "dermis": (232, 170, 150), "fat": (250, 226, 140),
                  "below": (190, 120, 120)}
@@ -69,6 +72,17 @@ def wrap(s: str, width: int, size: int = 20, bold: bool = False) -> list[str]:
     return lines
 
 
+def fit(s: str, width: int, size: int = 20, bold: bool = False) -> str:
+    """`s`, cut at a word with an ellipsis when it is wider than `width` pixels."""
+    f = font(size, bold)
+    if f.size(s)[0] <= width:
+        return s
+    words = s.split(" ")
+    while len(words) > 1 and f.size(" ".join(words) + " ...")[0] > width:
+        words.pop()
+    return " ".join(words).rstrip(" ,;:-") + " ..."
+
+
 def paragraph(surface: pygame.Surface, s: str, rect: pygame.Rect, size: int = 20, colour=INK, bold: bool = False,
               line_gap: int = 2) -> int:
     """Draw wrapped text inside rect; returns the y below the last line drawn."""
@@ -82,11 +96,29 @@ def paragraph(surface: pygame.Surface, s: str, rect: pygame.Rect, size: int = 20
     return y
 
 
-def mark(surface: pygame.Surface, verdict: str | None, centre, r: float, number: int | None = None) -> None:
+def text_colour(verdict: str) -> tuple[int, int, int]:
+    """A verdict's colour for text on white: the warning's own is too light to read."""
+    return VERDICT[verdict] if verdict != "warn" else (150, 100, 0)
+
+
+def mark_radius(scale_px_per_mm: float) -> float:
+    """A mark's size on the map [px]: 1.2 mm, so that it grows with the zoom, from 5 to 12 px (at 5 px a disc and
+    a square look alike)."""
+    return float(min(12.0, max(5.0, scale_px_per_mm * 1.2)))
+
+
+def mark(surface: pygame.Surface, verdict: str | None, centre, r: float, number: int | None = None,
+         pending: bool = False) -> None:
     """An injection mark. ok: filled circle; warn: triangle; fail: square; critical: X in a ring;
-    None (exam mode): a neutral dot."""
+    None (exam mode): a neutral dot. pending: a dashed ring around it (a spacing gap judged at submit)."""
     x, y = centre
     r = max(3.0, r)
+    if pending:
+        ring = r * 1.9
+        for k in range(0, 12, 2):
+            a0, a1 = k * math.pi / 6, (k + 1) * math.pi / 6
+            pygame.draw.line(surface, NEUTRAL_MARK, (x + ring * math.cos(a0), y + ring * math.sin(a0)),
+                             (x + ring * math.cos(a1), y + ring * math.sin(a1)), 2)
     if verdict is None:
         pygame.draw.circle(surface, NEUTRAL_MARK, (x, y), r)
         pygame.draw.circle(surface, (255, 255, 255), (x, y), r, 1)

@@ -43,8 +43,13 @@ class TextView:
         self.body = pygame.Rect(self.rect.left + PAD_X, self.rect.top + PAD_Y, self.rect.width - 2 * PAD_X - BAR,
                                 self.rect.height - 2 * PAD_Y)
         self.lines: list[list[tuple[int, str, tuple[int, int, int], bool]]] = []
+        self.para_lines: list[tuple[int, int]] = []  # each paragraph's lines [first, end)
         for runs in paragraphs:
+            first = len(self.lines)
             self.lines.extend(self._wrap(runs))
+            self.para_lines.append((first, len(self.lines)))
+        self.highlight: tuple[int, int] | None = None
+        """Paragraphs [first, end) shown tinted (the summary: the injection under the cursor on the map)."""
         self.offset = 0
         self._drag: tuple[int, int] | None = None  # (mouse y, offset) where a drag of the thumb began
         self._page = Cached()
@@ -73,6 +78,20 @@ class TextView:
                     line.append((x, word, colour, bold))
                 x += font.size(word)[0]
         return lines
+
+    def para_at(self, pos) -> int | None:
+        """The paragraph under a point of the screen, or None."""
+        if not self.body.collidepoint(pos):
+            return None
+        line = (pos[1] - self.body.top + self.offset) // self.line_h
+        return next((k for k, (a, b) in enumerate(self.para_lines) if a <= line < b), None)
+
+    def show_para(self, k: int, end: int | None = None) -> None:
+        """Scroll so that paragraphs [k, end) are in view (near the top when they were not)."""
+        a = self.para_lines[k][0]
+        b = self.para_lines[(end or k + 1) - 1][1]
+        if a * self.line_h < self.offset or b * self.line_h > self.offset + self.body.height:
+            self.scroll_to(a * self.line_h - self.line_h)
 
     def scroll_to(self, offset: float) -> None:
         self.offset = int(min(max(0, offset), self.max_offset))
@@ -113,6 +132,10 @@ class TextView:
     def _render_page(self) -> pygame.Surface:
         page = pygame.Surface(self.body.size)
         page.fill(BG)
+        if self.highlight is not None:
+            a, b = self.para_lines[self.highlight[0]][0], self.para_lines[self.highlight[1] - 1][1]
+            pygame.draw.rect(page, (226, 236, 250), (0, a * self.line_h - self.offset, self.body.width,
+                                                     (b - a) * self.line_h))
         first = self.offset // self.line_h
         for k, line in enumerate(self.lines[first:first + self.body.height // self.line_h + 2]):
             y = (first + k) * self.line_h - self.offset + (self.line_h - theme_font(self.size).get_linesize()) // 2
@@ -122,7 +145,7 @@ class TextView:
 
     def draw(self, surf: pygame.Surface) -> None:
         pygame.draw.rect(surf, BG, self.rect)
-        surf.blit(self._page.get(self.offset, self._render_page), self.body)
+        surf.blit(self._page.get((self.offset, self.highlight), self._render_page), self.body)
         pygame.draw.rect(surf, style.PANEL_EDGE, self.rect, 1)
         if self.max_offset:
             pygame.draw.rect(surf, style.PANEL, (self.rect.right - BAR - 1, self.rect.top + 1, BAR,

@@ -56,6 +56,19 @@ class Driver:
         pygame.event.post(pygame.event.Event(pygame_gui.UI_BUTTON_PRESSED, ui_element=element))
         self.frames(2)
 
+    def answer(self, choice: str) -> None:
+        """A click on one of the open dialog's buttons."""
+        rect = self.screen.dialog.buttons[choice]
+        self.move(rect.center)
+        self.down(rect.center)
+        self.up(rect.center)
+
+    def submit(self) -> None:
+        """Submit as a trainee does: the Submit button, then Submit in the question it asks."""
+        self.press(self.screen.b_submit)
+        choice = next(k for k in self.screen.dialog.buttons if k == "submit")
+        self.answer(choice)
+
     def pixel(self, pos):
         return tuple(self.app.window.get_at(pos))[:3]
 

@@ -1,6 +1,7 @@
 """The workspace keeps its pictures between frames (sim.ui.layers): whatever changes what they show must show on the
 next frame, and a picture drawn step by step must equal one drawn at once."""
 
+import numpy as np
 import pygame
 
 from sim.ui import screens, style
@@ -160,3 +161,43 @@ def test_the_tooltip_follows_the_hovered_mark_and_its_findings(make_app):
     d.frames(130)
     d.move(at)
     assert not len(ws.attempt) and d.pixel(inside) != (255, 255, 255)
+
+
+def test_target_shading_stops_at_the_lid_margin(make_app):
+    """The lower lid is a target, but no needle goes within 2 mm of the lid margin: the shading says so."""
+    d = make_app(scenario="periorbital-micro-papules")
+    d.key(pygame.K_RETURN)
+    d.move(AWAY)
+    ws = d.screen
+    ws.view.zoom_at(d.px((31, -5)), 4.0)
+    d.frames(1)
+    assert ws.scenario.target_index.exact(np.array([[31.0, -5.3], [31.0, -7.5]])).min() >= 0
+    assert d.pixel(d.px((31, -5.3))) == style.SKIN  # 1 mm below the fissure: a target, but not shaded
+    assert d.pixel(d.px((31, -7.5))) != style.SKIN  # 3.2 mm below it: shaded
+
+
+def test_cross_section_labels_never_overlap(make_app):
+    """'Angular artery' was drawn over 'subcutaneous fat', and two vessels at 4.6 and 5.0 mm over each other."""
+    from sim.ui import crosssection
+
+    make_app(scenario="face-free")
+    surf = pygame.Surface((360, 200))
+    beneath = [crosssection.Beneath(name, depth, 0.0, 5.0, "high") for name, depth in
+               (("Angular artery", 2.38), ("Facial nerve, frontal branch (left)", 4.6),
+                ("Zygomaticotemporal foramen (left)", 5.0), ("A very long name of a structure that would run past the "
+                                                             "edge of the panel", 3.0))]
+    for skin in ((0.1, 1.1, 1.2), (0.1, 2.0, 0.5), (0.2, 1.0, 6.0)):
+        rects = crosssection.draw(surf, surf.get_rect(), "Cheek", skin, 1.0, 45, beneath)
+        assert rects
+        for k, a in enumerate(rects):
+            assert surf.get_rect().contains(a)
+            assert not any(a.colliderect(b) for b in rects[k + 1:])
+
+
+def test_the_legend_keeps_to_its_width():
+    from sim.ui.legend import legend
+
+    pygame.font.init()
+    wide = legend(True, True, True, True, True, max_width=2000)
+    narrow = legend(True, True, True, True, True, max_width=400)
+    assert narrow.get_width() <= 400 and narrow.get_height() > wide.get_height()

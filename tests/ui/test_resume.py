@@ -52,7 +52,7 @@ def test_an_abandoned_session_resumes(make_app):
     ws = d2.screen
     assert isinstance(ws, screens.WorkspaceScreen) and ws.attempt.records == kept
     d2.click_mm((0, 55))
-    d2.press(ws.b_submit)
+    d2.submit()
     assert isinstance(d2.screen, screens.SummaryScreen) and len(d2.screen.report["injections"]) == 3
     assert unfinished() == []
 

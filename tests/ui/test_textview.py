@@ -58,11 +58,11 @@ def test_summary_of_a_long_attempt_lists_every_injection(make_app, tmp_path):
     ws = d.screen
     for k in range(60):
         ws.place(-30 + (k % 12) * 5, 20 + (k // 12) * 6)
-    d.press(ws.b_submit)
+    d.submit()
     summary = d.screen
     assert isinstance(summary, screens.SummaryScreen)
     text = ["".join(t for _x, t, _c, _b in line) for line in summary.findings.lines]
-    assert sum(line.startswith("[") and "superficial-nappage at" in line for line in text) == 60
+    assert sum(line.startswith("[") and "Superficial nappage at" in line for line in text) == 60
     box = summary.findings.rect
     before = pygame.image.tobytes(d.app.window.subsurface(box), "RGB")
     pygame.mouse.set_pos(box.center)

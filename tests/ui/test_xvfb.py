@@ -71,7 +71,10 @@ def test_click_in_a_real_window_and_screenshot(xdisplay, tmp_path):
         time.sleep(0.3)
         xdo("click", "--window", wid, "1")
         time.sleep(0.5)
-        xdo("key", "--window", wid, "ctrl+Return")  # submit
+        xdo("key", "--window", wid, "ctrl+Return")  # submit: it asks first
+        time.sleep(0.5)
+        assert not out.exists()
+        xdo("key", "--window", wid, "Return")  # and Enter confirms
         assert _wait(lambda: shot.exists() and out.exists(), 20), (tmp_path / "trainer.log").read_text()
         record = json.loads(out.read_text())
         assert len(record["injections"]) == 1

@@ -7,7 +7,7 @@ import pygame
 import pygame_gui
 
 from sim.errors import InputError
-from sim.ui import style
+from sim.ui import style, words
 from sim.ui.settings import ui_settings
 from sim.ui.layers import MarkLayer
 from sim.ui.mapview import MapView
@@ -126,16 +126,20 @@ class RecordViewerScreen(Screen):
                             18, style.MUTED)
             return
         e = entries[-1]
-        y = style.paragraph(surf, f"#{e['index'] + 1} {e['technique']}: {e['verdict']}", inner, 21, style.INK,
-                            True) + 2
-        y = style.paragraph(surf, f"({e['x_mm']:g}, {e['y_mm']:g}) mm, {e['depth_mm']:g} mm deep, "
-                                  f"{e['angle_deg']:g} deg, {e['volume_ml']:g} ml; {e.get('region') or 'off the map'}"
+        lib = self.app.library
+        tech = lib.get(e["technique"]).name if e["technique"] in lib.ids else e["technique"]
+        regions = {r.id: r.name for r in self.scenario.atlas.regions}
+        where = regions.get(e.get("region") or "", None) or "off the map"
+        y = style.paragraph(surf, f"#{e['index'] + 1} {tech}: {style.VERDICT_WORDS[e['verdict']]}", inner, 21,
+                            style.INK, True) + 2
+        y = style.paragraph(surf, f"({e['x_mm']:.1f}, {e['y_mm']:.1f}) mm, {e['depth_mm']:g} mm deep, "
+                                  f"{e['angle_deg']:g} deg, {e['volume_ml']:g} ml; {where}"
                                   f", {e.get('layer') or '-'}", pygame.Rect(inner.left, y, inner.width, 60), 17,
                             style.MUTED) + 6
         for f in e["findings"] or [{"rule": "ok", "verdict": "ok", "message": "Within the spec.", "source": ""}]:
-            y = style.paragraph(surf, f"{f['rule']}: {f['message']}", pygame.Rect(inner.left, y, inner.width,
-                                                                                  inner.bottom - y), 17,
-                                style.VERDICT[f["verdict"]] if f["verdict"] != "warn" else (150, 100, 0)) + 2
+            y = style.paragraph(surf, f"{f['rule']}: {words.plain(f['message'])}",
+                                pygame.Rect(inner.left, y, inner.width, inner.bottom - y), 17,
+                                style.text_colour(f["verdict"])) + 2
             if f["source"]:
-                y = style.paragraph(surf, f["source"], pygame.Rect(inner.left, y, inner.width, inner.bottom - y), 14,
-                                    style.MUTED) + 6
+                y = style.paragraph(surf, "Source: " + words.source_line(f["source"]),
+                                    pygame.Rect(inner.left, y, inner.width, inner.bottom - y), 14, style.MUTED) + 6

@@ -14,14 +14,17 @@ from sim.core.scoring.injections import read_log
 from sim.core.exercise.scenario import LoadedScenario
 from sim.core.scoring import ScreeningAnswer, bleb_diameter_mm, device_refusal
 from sim.core.vocabulary import VERDICTS
-from sim.ui import style
+from sim.ui import crosssection, sound, style, words
+from sim.ui.dialog import Dialog
 from sim.ui.events import REPLAY_INJECT, REPLAY_SUBMIT
+from sim.ui.feedback import shown_verdicts
 from sim.ui.layers import Cached, MarkLayer
+from sim.ui.legend import legend
 from sim.ui.mapview import MapView
-from sim.ui.needle import Needle, gun_shots, hand_advance
+from sim.ui.needle import Needle, gun_shots, hand_advance, instructed_settings
 import sim.ui.screens.workspace_panels as panels
 from sim.ui.submit import submit
-from sim.ui.screens.base import PAD, SIDE, TOP_BAR, Screen, _button
+from sim.ui.screens.base import PAD, SIDE, TOP_BAR, Screen, _button, _clock
 from sim.ui.settings import ui_settings
 
 
@@ -47,7 +50,9 @@ class WorkspaceScreen(Screen):
         # a technique made for this map first (scalp microinjection on the scalp), the library's order otherwise
         self.techs.sort(key=lambda t: t.maps[0] != scenario.spec.map)
         first = self.techs[0]
-        self.needle = Needle(first.id, first.depth_mm.nominal, first.angle_deg.nominal, first.volume_ml.nominal)
+        self.instructed = instructed_settings(scenario, app.library)
+        self.needle = Needle(first.id, 0.0, 0.0, 0.0)
+        self.needle.from_technique(first, self.instructed)
         self.needle.device = "hand" if "hand" in scenario.spec.devices else "gun"
         settings = ui_settings()
         self.hand_speed = settings.needle.hand_speed_mm_per_s
@@ -59,10 +64,11 @@ class WorkspaceScreen(Screen):
         self.view.show_danger = False
         self.marks = MarkLayer(self.view)
         self._state: tuple[tuple[dict, ...], bytes] = ((), b"")
+        self._shown: tuple[object, tuple[np.ndarray, np.ndarray]] = (None, (np.zeros(0), np.zeros(0)))
         self._xy_of: tuple[dict, ...] = ()
         self._xy = np.empty((0, 2))
         self._top_pic, self._panel_pic, self._xs_pic = Cached(), Cached(), Cached()
-        self._findings_pic, self._tooltip_pic = Cached(), Cached()
+        self._findings_pic, self._tooltip_pic, self._legend_pic = Cached(), Cached(), Cached()
         self.cursor_mm: np.ndarray | None = None
         self.pressing = False
         self.press_depth = 0.0
@@ -76,6 +82,16 @@ class WorkspaceScreen(Screen):
         self.gun_rate = app.library.limits.gun.rate_per_min
         self._journal_told = False
         self._tell_journal_problem()
+        self.dialog: Dialog | None = None
+        self.eye_zones = [st for st in scenario.structures if st.kind == "eye"]
+        self.last_shot: np.ndarray | None = None  # where this drag's mesoinjector fired last [mm]
+        self.still_mm = app.config.scoring.spacing.double_puncture_mm
+        self._trail: list[tuple[float, np.ndarray]] = []  # (time [s], cursor [mm]) of the last quarter second
+        self._clock_s = 0.0
+        self.alarmed: set[str] = set()  # the structures whose depth this hand-held press has reached (practice)
+        self._beneath: tuple[tuple[float, float] | None, list] = (None, [])
+        self.submitted = None  # the exam's time ran out: saved, the notice waits for a click before the summary
+        self.warned: set[float] = set()  # the exam's time warnings already given [s left]
 
     # ------------------------------------------------------------ layout and widgets
 
@@ -85,23 +101,19 @@ class WorkspaceScreen(Screen):
         self.view.set_rect(pygame.Rect(0, TOP_BAR, w - SIDE, h - TOP_BAR))
         sx = w - SIDE + PAD
         self.side = pygame.Rect(w - SIDE, TOP_BAR, SIDE, h - TOP_BAR)
-        self.panel_rect = pygame.Rect(sx, TOP_BAR + PAD, SIDE - 2 * PAD, 262)
-        self.xs_rect = pygame.Rect(sx, self.panel_rect.bottom + PAD, SIDE - 2 * PAD, 230)
+        self.panel_rect = pygame.Rect(sx, TOP_BAR + PAD, SIDE - 2 * PAD, 280)
+        # the cross-section gives room to the findings in a low window
+        xs_h = int(min(230, max(170, (h - self.panel_rect.bottom - 3 * PAD) // 2)))
+        self.xs_rect = pygame.Rect(sx, self.panel_rect.bottom + PAD, SIDE - 2 * PAD, xs_h)
         self.list_rect = pygame.Rect(sx, self.xs_rect.bottom + PAD, SIDE - 2 * PAD, h - self.xs_rect.bottom - 2 * PAD)
-        bw = 96
-        x = w - PAD - bw
-        self.b_submit = _button("Submit", (x, 8, bw, 36), m, "#primary", "Ctrl+Enter: finish and score")
-        x -= bw + 6
-        self.b_undo = None
-        if not self.exam:
-            self.b_undo = _button("Undo", (x, 8, bw, 36), m, None, "Ctrl+Z")
-            x -= bw + 6
-            self.b_danger = _button("Danger", (x, 8, bw, 36), m, "#toggle_on" if self.view.show_danger else None,
-                                    "V: show the danger structures")
-            x -= bw + 6
-        else:
-            self.b_danger = None
-        self.b_help = _button("Help", (x, 8, 70, 36), m, None, "F1")
+        x = w - PAD
+        for name, label, width, oid, tip in self._bar_buttons():
+            x -= width
+            setattr(self, name, _button(label, (x, 8, width, 36), m, oid, tip))
+            x -= 6
+        self.bar_left = x  # the top bar's text ends before the buttons
+        if self.exam:
+            self.b_undo = self.b_danger = None
         options = [(f"{k + 1}  {t.name}", t.id) for k, t in enumerate(self.techs)]
         current = next(o for o in options if o[1] == self.needle.technique)
         p = self.panel_rect
@@ -112,17 +124,33 @@ class WorkspaceScreen(Screen):
             self.step_buttons[(key, -1)] = _button("-", (p.right - 84, p.top + y, 36, 30), m)
             self.step_buttons[(key, +1)] = _button("+", (p.right - 44, p.top + y, 36, 30), m)
         third = (p.width - 24) // 3
-        self.b_bevel = _button(f"Bevel {self.needle.bevel}", (p.left + 8, p.top + 182, third, 32), m,
-                               None if self.needle.bevel == "up" else "#toggle_on", "B")
-        self.b_control = _button("Hand" if self.needle.control == "hand" else "Set depth",
-                                 (p.left + 12 + third, p.top + 182, third, 32), m,
-                                 "#toggle_on" if self.needle.control == "hand" else None, "M: set depth / hand")
-        gun_ok = "gun" in self.scenario.spec.devices
-        self.b_device = _button("Mesoinjector" if self.needle.device == "gun" else "By hand",
-                                (p.left + 16 + 2 * third, p.top + 182, third, 32), m,
-                                "#toggle_on" if self.needle.device == "gun" else None, "G")
-        if not gun_ok or "hand" not in self.scenario.spec.devices:
+        n = self.needle
+        devices = self.scenario.spec.devices
+        # each button names what a click does; the line above them says how the needle is now
+        self.b_bevel = _button("Bevel down" if n.bevel == "up" else "Bevel up",
+                               (p.left + 8, p.top + 196, third, 32), m, None, "B: turn the bevel")
+        self.b_control = _button("Hold mode" if n.control == "set" else "Set mode",
+                                 (p.left + 12 + third, p.top + 196, third, 32), m, None,
+                                 "M: set the depth here, or hold the button to advance the needle")
+        both = "gun" in devices and "hand" in devices
+        label = ("Mesoinjector" if n.device == "hand" else "By hand") if both else \
+            ("Mesoinjector only" if n.device == "gun" else "By hand only")
+        self.b_device = _button(label, (p.left + 16 + 2 * third, p.top + 196, third, 32), m, None,
+                                "G: by hand or with the mesoinjector, where the exercise allows both")
+        if not both:
             self.b_device.disable()
+
+    def _bar_buttons(self) -> list[tuple[str, str, int, str | None, str]]:
+        """The top bar's buttons from the right: (attribute, label naming what a click does, width [px], theme
+        id, tool tip)."""
+        out = [("b_submit", "Submit", 90, "#primary", "Ctrl+Enter: finish and score (asks first)")]
+        if not self.exam:
+            out.append(("b_undo", "Undo", 70, None, "Ctrl+Z: take back the last injection"))
+            out.append(("b_danger", "Hide danger" if self.view.show_danger else "Show danger", 116, None,
+                        "V: the danger structures on the map"))
+        out.append(("b_help", "Help", 64, None, "F1: the keys and the mouse"))
+        out.append(("b_leave", "Leave", 70, None, "Esc: back to the exercises (asks first)"))
+        return out
 
     def relayout(self) -> None:
         self.app.manager.clear_and_reset()
@@ -136,7 +164,7 @@ class WorkspaceScreen(Screen):
 
     def choose_technique(self, tid: str) -> None:
         if tid != self.needle.technique and tid in [t.id for t in self.techs]:
-            self.needle.from_technique(self.app.library.get(tid))
+            self.needle.from_technique(self.app.library.get(tid), self.instructed)
             self.relayout()
 
     def adjust(self, key: str, direction: int, big: bool = False) -> None:
@@ -150,11 +178,19 @@ class WorkspaceScreen(Screen):
             n.bevel = "down" if n.bevel == "up" else "up"
         elif what == "control":
             n.control = "hand" if n.control == "set" else "set"
+            if n.control == "hand" and not self.exam:
+                sound.prepare()
         elif what == "device":
             devices = self.scenario.spec.devices
             if "gun" in devices and "hand" in devices:
                 n.device = "gun" if n.device == "hand" else "hand"
-        elif what == "danger" and not self.exam:
+            else:
+                self.say("This exercise allows only " + ("the mesoinjector." if "gun" in devices else
+                                                          "injections by hand."))
+        elif what == "danger":
+            if self.exam:
+                self.say("An exam shows no danger structures: you place each injection from what you know.")
+                return
             self.view.show_danger = not self.view.show_danger
         elif what == "regions":
             self.view.show_regions = not self.view.show_regions
@@ -165,16 +201,42 @@ class WorkspaceScreen(Screen):
     def region_at(self, xy) -> int:
         return int(self.scenario.atlas.region_index(np.asarray([xy]))[0])
 
+    def eye_at(self, xy):
+        """The eye's zone (a structure of kind eye drawn as an area: the globe and its lid margin) at this point,
+        or None: the eye is in no region of the atlas, but it is on the map."""
+        point = np.asarray([xy], dtype=float)
+        return next((st for st in self.eye_zones if st.area is not None
+                     and st.hits(point, np.array([np.inf]))[0][0]), None)
+
+    def place_name(self, xy) -> str:
+        """What the cursor is over, in words: the region, the eye, or off the map."""
+        r = self.region_at(xy)
+        if r >= 0:
+            return self.scenario.atlas.regions[r].name
+        eye = self.eye_at(xy)
+        return eye.name if eye is not None else "off the map"
+
     def gun_refusal(self, xy) -> str | None:
-        """Why the mesoinjector may not fire here (the device rule's own sentence), or None."""
-        return device_refusal(self.scenario, self.app.library, self.app.config, float(xy[0]), float(xy[1]))
+        """Why the mesoinjector may not fire here, or None: the device rule's own sentence for a region where it
+        is refused (seed 000: around the eyes and the nasolabial folds), and inside the zones around the eye
+        (the globe, the orbital septum), whichever region the point is in."""
+        refusal = device_refusal(self.scenario, self.app.library, self.app.config, float(xy[0]), float(xy[1]))
+        if refusal:
+            return refusal
+        point = np.asarray([xy], dtype=float)
+        for st in self.eye_zones:
+            if st.hits(point, np.array([np.inf]))[0][0]:
+                name = st.name[:1].lower() + st.name[1:]
+                return (f"The mesoinjector is not used around the eyes: this point is over the {name}. Around the "
+                        "eyes injections are made by hand to spare the small vessels.")
+        return None
 
     def place(self, x_mm: float, y_mm: float, depth_mm: float | None = None, t_s: float | None = None) -> int | None:
         """Place one injection with the needle's settings; returns its index, or None if refused."""
         n = self.needle
         refusal = self.gun_refusal((x_mm, y_mm)) if n.device == "gun" else None
         if refusal:
-            self.say(refusal)
+            self.say(words.plain(refusal))
             return None
         i = self.attempt.add(x_mm, y_mm, n.depth_mm if depth_mm is None else depth_mm, n.angle_deg, n.volume_ml,
                              n.technique, self.elapsed if t_s is None else t_s, n.bevel, n.device)
@@ -187,6 +249,79 @@ class WorkspaceScreen(Screen):
         if self.attempt.journal_problem and not self._journal_told:
             self._journal_told = True
             self.say(self.attempt.journal_problem, 8.0)
+
+    # ------------------------------------------------------------ leaving and submitting, asked first
+
+    def _progress(self) -> tuple[list[str], bool]:
+        """What the attempt has done so far, in lines for a dialog, and whether it is short of the exercise (fewer
+        injections than expected, the target not covered, most of an exam's time left)."""
+        spec = self.scenario.spec
+        lines, short = [], False
+        n = len(self.attempt)
+        if spec.count:
+            lines.append(f"{n} of {spec.count.min}-{spec.count.max} injections made.")
+            short |= n < spec.count.min
+        else:
+            lines.append(f"{n} injection{'s' if n != 1 else ''} made.")
+        if self.scenario.target_polygons:
+            cov = (self.attempt.evaluation.measures.get("coverage") if n else 0.0) or 0.0
+            ok = spec.coverage.ok if spec.coverage else self.app.config.scoring.coverage.ok
+            lines.append(f"Coverage {cov:.0%} of the target area ({ok:.0%} expected).")
+            short |= cov < ok
+        limit = spec.time_limit_s
+        if limit:
+            left = max(0.0, limit - self.elapsed)
+            lines.append(f"{_clock(left)} of {_clock(limit)} left.")
+        return lines, short or n == 0
+
+    def ask_submit(self) -> None:
+        lines, short = self._progress()
+        if short:
+            self.open_dialog(Dialog("Submit now?", lines + ["The attempt is scored as it is; it cannot be "
+                                                            "changed afterwards."],
+                                    [("stay", "Go on"), ("submit", "Submit now")], cancel="stay"))
+        else:
+            self.open_dialog(Dialog("Submit the attempt?", lines, [("submit", "Submit"), ("stay", "Go on")],
+                                    cancel="stay"))
+
+    def ask_leave(self) -> None:
+        lines, _short = self._progress()
+        what = "exam" if self.exam else "exercise"
+        self.open_dialog(Dialog(f"Leave this {what}?", lines + ["Leaving without submitting saves nothing: "
+                                                                "the attempt is not scored."],
+                                [("stay", "Go on"), ("leave", "Leave, no record"), ("submit", "Submit")],
+                                cancel="stay"))
+
+    def open_dialog(self, dialog: Dialog) -> None:
+        self.pressing = False
+        self.help = False
+        self.dialog = dialog
+        dialog.layout(self.app.size)
+
+    def _answer(self, choice: str) -> None:
+        self.dialog = None
+        if choice == "submit":
+            self.submit()
+        elif choice == "leave":
+            self.leave()
+        elif choice == "result":
+            self.app.open("summary", self.attempt, self.submitted)
+
+    def leave(self) -> None:
+        """Back to the exercises without a record: the journal goes too, so nothing asks to resume it."""
+        if self.attempt.journal is not None:
+            self.attempt.journal.close(remove=True)
+            self.attempt.journal = None
+        self.app.open("picker", self.scenario.id)
+
+    def time_up(self) -> None:
+        """The exam's time has run out: the attempt is saved at once, and a notice comes before the summary."""
+        self.pressing = False
+        self.submitted = submit(self.attempt, self.app.options.save)
+        lines, _short = self._progress()
+        self.open_dialog(Dialog("Time is up", [f"The exam's {_clock(self.scenario.spec.time_limit_s)} are over; "
+                                               "the attempt is submitted as it stands."] + lines[:-1],
+                                [("result", "See the result")]))
 
     def say(self, message: str, seconds: float = 4.0) -> None:
         self.toast = (message, seconds)
@@ -230,6 +365,13 @@ class WorkspaceScreen(Screen):
         if event.type == REPLAY_SUBMIT:
             self.submit()
             return
+        if self.dialog is not None:
+            if event.type == pygame.MOUSEMOTION:
+                self._motion(event)
+            choice = self.dialog.handle(event)
+            if choice is not None:
+                self._answer(choice)
+            return
         if event.type == pygame_gui.UI_BUTTON_PRESSED:
             self._button(event.ui_element)
             return
@@ -264,7 +406,9 @@ class WorkspaceScreen(Screen):
 
     def _button(self, element) -> None:
         if element is self.b_submit:
-            self.submit()
+            self.ask_submit()
+        elif element is self.b_leave:
+            self.ask_leave()
         elif element is self.b_undo:
             self.undo()
         elif element is self.b_danger:
@@ -284,6 +428,7 @@ class WorkspaceScreen(Screen):
 
     def undo(self) -> None:
         if self.exam:
+            self.say("No undo in an exam: every injection made counts.")
             return
         if self.attempt.undo():
             self.selected = len(self.attempt) - 1 if len(self.attempt) else None
@@ -296,9 +441,14 @@ class WorkspaceScreen(Screen):
         if k == pygame.K_F1 or event.unicode == "?":
             self.help = not self.help
         elif k == pygame.K_ESCAPE:
-            self.help = False
+            if self.help:
+                self.help = False
+            else:
+                self.ask_leave()
+        elif self.help:
+            return
         elif ctrl and k in (pygame.K_RETURN, pygame.K_KP_ENTER):
-            self.submit()
+            self.ask_submit()
         elif ctrl and k == pygame.K_z:
             self.undo()
         elif pygame.K_1 <= k <= pygame.K_9 and not ctrl:
@@ -344,10 +494,13 @@ class WorkspaceScreen(Screen):
         if n.device == "gun":
             self.pressing = True
             self.gun_timer = 0.0
+            self.last_shot = None
+            self._trail = []
             self._fire_gun()
         elif n.control == "hand":
             self.pressing = True
             self.press_depth = 0.0
+            self.alarmed = set()
         else:
             self.place(*self.cursor_mm)
 
@@ -361,24 +514,81 @@ class WorkspaceScreen(Screen):
                 self.place(xy[0], xy[1], depth_mm=round(self.press_depth, 2))
 
     def _fire_gun(self) -> None:
-        if self.cursor_mm is not None:
-            self.place(*self.cursor_mm)
+        """One shot where the cursor is, unless the drag has not moved on from the last shot: held still, a
+        mesoinjector would puncture one point again and again (a double puncture closer than the spacing rule's
+        double_puncture_mm)."""
+        if self.cursor_mm is None:
+            return
+        here = np.array(self.cursor_mm, dtype=float)
+        if self.last_shot is not None and float(np.hypot(*(here - self.last_shot))) < self.still_mm:
+            if not self.toast[0].startswith("Move to fire"):
+                self.say("Move to fire: the mesoinjector fires as it travels over the skin; held still it would "
+                         "puncture one point again and again.")
+            return
+        if self.place(*here) is not None:
+            self.last_shot = here
 
     def update(self, dt: float) -> None:
-        self.elapsed += dt
+        if self.submitted is not None:
+            return
+        if not (self.paused or self.dialog is not None and not self.exam):
+            self.elapsed += dt
         msg, left = self.toast
         if left > 0:
             self.toast = (msg, left - dt)
         if self.pressing and self.needle.hand_held:
             self.press_depth = hand_advance(self.press_depth, self.hand_speed, dt, self.ranges["depth"][1])
+            self._alarm()
         if self.pressing and self.needle.device == "gun":
+            self._clock_s += dt
+            if self.cursor_mm is not None:
+                self._trail.append((self._clock_s, np.array(self.cursor_mm, dtype=float)))
+                while len(self._trail) > 2 and self._clock_s - self._trail[0][0] > 0.25:
+                    self._trail.pop(0)
             shots, self.gun_timer = gun_shots(self.gun_timer, dt, self.gun_rate)
             for _ in range(shots):
                 self._fire_gun()
         limit = self.scenario.spec.time_limit_s
-        if self.exam and limit and self.elapsed >= limit and self.replay_queue is None:
-            self.say("Time is up.")
-            self.submit()
+        if self.exam and limit and self.replay_queue is None:
+            for warn_s in (300.0, 60.0):
+                if limit > 2 * warn_s and limit - self.elapsed <= warn_s and warn_s not in self.warned:
+                    self.warned.add(warn_s)
+                    self.say(f"{_clock(warn_s)} left: {int(warn_s // 60)} minute{'s' if warn_s > 60 else ''} "
+                             "of the exam remain.", 6.0)
+            if self.elapsed >= limit:
+                self.time_up()
+
+    def beneath(self, xy) -> list:
+        """The danger structures under the point (crosssection.structures_beneath), kept for the last point."""
+        key = None if xy is None else (float(xy[0]), float(xy[1]))
+        if key != self._beneath[0]:
+            found = [] if key is None else crosssection.structures_beneath(self.scenario.atlas, *key,
+                                                                          self.scenario.spots)
+            self._beneath = (key, found)
+        return self._beneath[1]
+
+    def _alarm(self) -> None:
+        """Practice, hold mode: the moment the advancing tip reaches the depth of a structure under the cursor, a
+        tone and a sentence, once per structure and press; the cross-section stays red while the tip is there."""
+        if self.exam or self.cursor_mm is None:
+            return
+        for b in self.beneath(self.cursor_mm):
+            if self.press_depth >= b.depth_mm and b.name not in self.alarmed:
+                self.alarmed.add(b.name)
+                sound.alarm()
+                self.say(f"Stop: the tip is {self.press_depth:.1f} mm deep, at the {b.name[:1].lower()}"
+                         f"{b.name[1:]}, which lies {b.depth_mm:.1f} mm deep here. Release only above it.", 5.0)
+
+    @property
+    def in_danger(self) -> bool:
+        """The hand-held tip is at or below a danger structure under the cursor (practice)."""
+        return (not self.exam and self.pressing and self.needle.hand_held and self.cursor_mm is not None
+                and any(self.press_depth >= b.depth_mm for b in self.beneath(self.cursor_mm)))
+
+    @property
+    def paused(self) -> bool:
+        """Practice stops its clock while the help is open; an exam's runs on."""
+        return self.help and not self.exam
 
     def after_frame(self) -> None:
         if self.replay_queue is not None:
@@ -398,46 +608,85 @@ class WorkspaceScreen(Screen):
         if self.selected is not None and self.selected < len(recs):
             pygame.draw.circle(surf, style.ACCENT, self.view.to_px(self.positions()[self.selected]), 11, 2)
         panels.cursor(self, surf)
+        key = (self.exam, self.view.show_danger, bool(self.scenario.target_polygons), bool(self.scenario.spots),
+               self.view.rect.width)
+        pic = self._legend_pic.get(key, lambda: legend(not self.exam, not self.exam, self.view.show_danger,
+                                                       key[2], key[3], self.exam, self.view.rect.width - 40))
+        surf.blit(pic, (self.view.rect.left + 10, self.view.rect.bottom - 34 - pic.get_height()))
         surf.set_clip(clip)
         panels.top_bar(self, surf)
         pygame.draw.rect(surf, style.BG, self.side)
         pygame.draw.line(surf, style.PANEL_EDGE, self.side.topleft, self.side.bottomleft, 1)
-        panel = self._panel_pic.get((self.panel_rect.size, astuple(self.needle)), lambda: panels.needle_panel(self))
+        here = panels.here_line(self)
+        panel = self._panel_pic.get((self.panel_rect.size, astuple(self.needle), here),
+                                    lambda: panels.needle_panel(self, here))
         surf.blit(panel, self.panel_rect)
         panels.cross_section(self, surf)
         key = (self.list_rect.size, self._state)
         surf.blit(self._findings_pic.get(key, lambda: panels.findings(self)), self.list_rect)
 
     def _mark_state(self) -> tuple[tuple[dict, ...], bytes]:
-        """What the marks show: the records and, in practice, their verdicts (one byte each; none in an exam)."""
+        """What the marks show: the records and, in practice, their verdicts as shown (sim.ui.feedback), a byte
+        each: the verdict, plus 4 for a pending gap (none in an exam)."""
         recs = tuple(self.attempt.records)
         if self.exam or not recs:
             return recs, b""
-        return recs, self.attempt.evaluation.verdict.tobytes()
+        verdict, pending = self.shown()
+        return recs, (verdict + 4 * pending).astype(np.int8).tobytes()
+
+    def shown(self) -> tuple[np.ndarray, np.ndarray]:
+        """(verdicts as the marks show them, pending gaps): feedback.shown_verdicts, kept per evaluation."""
+        ev = self.attempt.evaluation
+        if self._shown[0] is not ev:
+            self._shown = (ev, shown_verdicts(ev))
+        return self._shown[1]
 
     def positions(self) -> np.ndarray:
         """The injections' (x, y) in mm, a row each; made again only when the records change."""
         recs = self._state[0]
         if recs != self._xy_of:
             self._xy = np.array([[r["x_mm"], r["y_mm"]] for r in recs], dtype=float).reshape(-1, 2)
+            self._tech_of_xy = np.array([r["technique"] for r in recs], dtype=object)
             self._xy_of = recs
         return self._xy
+
+    def spacing_now(self) -> tuple[float, np.ndarray] | None:
+        """(distance [mm] from the cursor to the nearest injection of the needle's technique, the last injection
+        of that technique [mm]), or None when there is none or no cursor."""
+        xy = self.positions()
+        if self.cursor_mm is None or not len(xy):
+            return None
+        mine = xy[self._tech_of_xy == self.needle.technique]
+        if not len(mine):
+            return None
+        return float(np.hypot(*(mine - self.cursor_mm).T).min()), mine[-1]
+
+    def gun_spacing(self) -> float | None:
+        """While the mesoinjector is dragged: how far apart its shots land at the drag's speed [mm] (speed over
+        the last quarter second x the time between shots), or None."""
+        trail = self._trail
+        if not (self.pressing and self.needle.device == "gun") or len(trail) < 2 or trail[-1][0] - trail[0][0] <= 0:
+            return None
+        (t0, a), (t1, b) = trail[0], trail[-1]
+        return float(np.hypot(*(b - a))) / (t1 - t0) * 60.0 / self.gun_rate
 
     def _paint_marks(self, surf: pygame.Surface, start: int) -> None:
         """Paint the marks from `start` on, on the map's surface: a papule's bleb to scale, then the verdict's mark."""
         recs = self._state[0][start:]
-        verdicts = ([None] * len(recs) if self.exam else
-                    [VERDICTS[int(v)] for v in self.attempt.evaluation.verdict[start:]])
+        looks = self._state[1][start:]
+        verdicts = [None] * len(recs) if self.exam else [VERDICTS[b & 3] for b in looks]
+        pending = [False] * len(recs) if self.exam else [bool(b & 4) for b in looks]
         pts = self.view.to_local(self.positions()[start:])
         blebs = bleb_diameter_mm(np.array([r["volume_ml"] for r in recs]), self.app.config) / 2 * self.view.scale
-        for rec, p, v, bleb in zip(recs, pts, verdicts, blebs):
-            r = 4.0
+        size = style.mark_radius(self.view.scale)
+        for rec, p, v, bleb, wait in zip(recs, pts, verdicts, blebs, pending):
+            r = size
             if self.app.library.get(rec["technique"]).papule:
-                r = max(3.0, float(bleb))
-                pygame.draw.circle(surf, (255, 240, 230), p, r)
-                pygame.draw.circle(surf, (200, 150, 130), p, r, 1)
-                r = max(3.0, min(r * 0.5, 6.0))
-            style.mark(surf, v, p, r)
+                bleb_r = max(3.0, float(bleb))
+                pygame.draw.circle(surf, (255, 240, 230), p, bleb_r)
+                pygame.draw.circle(surf, (200, 150, 130), p, bleb_r, 1)
+                r = max(3.0, min(bleb_r * 0.5, size))
+            style.mark(surf, v, p, r, pending=wait)
 
     def hovered(self) -> int | None:
         if self.cursor_mm is None or not self._state[0]:
@@ -458,3 +707,5 @@ class WorkspaceScreen(Screen):
                 style.text(surf, line, (rect.left + 20, rect.top + 8 + 20 * k), 19, (255, 255, 255))
         if self.help:
             panels.help_overlay(surf)
+        if self.dialog is not None:
+            self.dialog.draw(surf)
