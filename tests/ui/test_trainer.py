@@ -447,8 +447,9 @@ def test_the_practice_clock_stops_while_the_help_is_open(make_app):
 @pytest.mark.parametrize("exercise", ["periorbital-micro-papules", "periorbital-micro-papules-exam",
                                       "submental-fat-infiltration"])
 def test_the_needle_starts_at_the_instructed_settings(make_app, exercise):
-    """Periorbital micro papules started at 1.5 mm and 10 deg while the briefing says 1.4 mm, 12 deg and 0.0035
-    ml; a first click at the start is now what the briefing asked for, not a finding."""
+    """Periorbital micro papules started at 1.5 mm and 10 deg while the briefing says 1.4 mm, 12 deg and 0.005
+    ml; the needle now starts at the exercise's instructed values, and a first click there is what the briefing
+    asked for, not a finding."""
     from sim.core.scoring.injections import read_log
 
     d = to_workspace(make_app, scenario=exercise)
@@ -458,12 +459,14 @@ def test_the_needle_starts_at_the_instructed_settings(make_app, exercise):
     first = log.records()[0]
     n = ws.needle
     assert (n.depth_mm, n.angle_deg, n.volume_ml) == (first["depth_mm"], first["angle_deg"], first["volume_ml"])
+    ins = ws.scenario.spec.instructed
+    assert (n.depth_mm, n.angle_deg, n.volume_ml) == (ins.depth_mm, ins.angle_deg, ins.volume_ml)
     if exercise.startswith("periorbital"):
-        assert (n.depth_mm, n.angle_deg, n.volume_ml) == (1.4, 12, 0.0035)
+        assert (n.depth_mm, n.angle_deg, n.volume_ml) == (1.4, 12, 0.005)
         ws.toggle("control")  # and back: switching modes keeps them
         ws.toggle("control")
         d.key(pygame.K_1)
-        assert (n.depth_mm, n.angle_deg, n.volume_ml) == (1.4, 12, 0.0035)
+        assert (n.depth_mm, n.angle_deg, n.volume_ml) == (1.4, 12, 0.005)
     d.click_mm((first["x_mm"], first["y_mm"]))
     assert ws.attempt.evaluation.findings(0) == []
 
