@@ -16,7 +16,7 @@ from sim.core.anatomy.files import Skin
 from sim.errors import InputError, Problem
 from sim.core.spatial.geometry import polygon_problem
 from sim.core.spatial import CoverageGrid, DangerIndex, RegionIndex
-from sim.core.files.model import FileModel, suggest, validate
+from sim.core.files.model import FileModel, suggest, validate_all
 
 from sim.paths import builtin_scenarios_dir, scenarios_dir
 from sim.core.exercise.techniques import Device, Library, ProductForm, load_library
@@ -185,8 +185,8 @@ class Scenario(FileModel):
     variant: Slug | None = None
     """Atlas variant (e.g. "female"); the canonical one when left out."""
     variation: AnatomyVariation | None = None
-    techniques: Literal["all"] | Annotated[list[str], Field(min_length=1)]
-    """Technique ids the trainee may use, or "all"."""
+    techniques: Annotated[list[str], Field(min_length=1, description="a list of technique ids")] | Literal["all"]
+    """Technique ids the trainee may use (mesosim techniques), or "all"."""
     targets: list[Target] = []
     """Target areas; none means the whole map with no target, count or coverage criteria."""
     product: Product
@@ -214,6 +214,11 @@ class Scenario(FileModel):
     indication: Indication | None = None
     solutions: Solutions | None = None
 
+
+STAND_INS = {"id": "x", "title": "x", "objective": "x", "techniques": "all", "product": {"name": "x", "form": "liquid"},
+             "devices": ["hand"], "mode": "practice", "pass_mark": 0}
+"""What stands in for a wrong required field while the rest of a file is checked (sim.core.files.model.validate_all);
+the map has none: without it nothing else can be checked."""
 
 SPOT_SOURCE = "scenario no-go spot (seed 001: moles must not be injured)"
 
@@ -428,10 +433,13 @@ def load_scenario_file(path: Path | str, library: Library | None = None) -> Load
     doc = load_yaml_file(path)
     if not isinstance(doc.data, dict):
         raise InputError([doc.problem((), "a scenario file is a mapping of fields (id:, title:, map: ...)")])
-    scn = validate(Scenario, doc)
-    problems = check_references(doc, scn, library)
+    checked = validate_all(Scenario, doc, STAND_INS)
+    problems = list(checked.problems)
+    if checked.value is not None:  # the references are checked in what is right even when the rest is not
+        problems += checked.outside_filled(check_references(checked.doc, checked.value, library))
     if problems:
         raise InputError(problems)
+    scn = checked.value
     atlas = load_atlas(scn.map, scn.variant, scn.variation.seed if scn.variation else None)
     if scn.techniques == "all":
         tids = tuple(library.ids)
