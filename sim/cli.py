@@ -22,6 +22,13 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_INPUT)
 
 
+def add_library_option(parser: argparse.ArgumentParser) -> None:
+    """--library DIR on a command that looks scenarios up by id (sim.paths.library_dirs)."""
+    parser.add_argument("--library", metavar="DIR", action="append", default=[],
+                        help="a folder of your own exercises, looked up by id beside the shipped ones (may be "
+                        "repeated; also MESOSIM_LIBRARY and the user folder)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="mesosim", description="Training simulator for mesotherapy injection technique.")
     p.add_argument("--version", action="version", version=f"mesosim {__version__}")
@@ -30,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check scenario files (and folders of them)")
     v.set_defaults(func=cmd_validate)
     v.add_argument("paths", nargs="+", metavar="PATH")
+    add_library_option(v)
 
     t = sub.add_parser("techniques", help="list the technique library")
     t.set_defaults(func=cmd_techniques)
@@ -38,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("schema", help="write the JSON Schema of scenario files")
     s.set_defaults(func=cmd_schema)
     s.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    s.add_argument("--install", action="store_true", help="write it beside your library (the user data folder) "
+                   "and print the first line for scenario files, which finds it wherever a file is moved")
 
     sc = sub.add_parser("score", help="score an injection log against a scenario")
     sc.set_defaults(func=cmd_score)
@@ -51,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--mode", choices=("practice", "exam"), help="the mode to record (default: the scenario's)")
     sc.add_argument("--db", metavar="URL", help="with --save: the gradebook (default: SQLite in the data folder, or "
                     "MESOSIM_DB, or database: in config.yaml)")
+    add_library_option(sc)
 
     rp = sub.add_parser("report", help="score reports of attempt records: pdf, html, csv, cohort-csv, json, xapi")
     rp.set_defaults(func=cmd_report)
@@ -101,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("-o", "--output", metavar="PNG", required=True)
     pv.add_argument("--size", metavar="WxH", default="1200x900")
     pv.add_argument("--no-danger", action="store_true", help="leave the danger structures out (as in an exam)")
+    add_library_option(pv)
 
     cal = sub.add_parser("calibrate", help="standard setting: simulated competent and novice attempts, their pass "
                          "rates, the AUC, the proposed pass mark, one-error sweeps")
@@ -110,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--plot", metavar="PNG", help="draw both groups' score distributions and the pass marks")
     cal.add_argument("--attempts", type=int, metavar="N", help="attempts per group (default: assets/calibration.yaml)")
     cal.add_argument("--no-sweep", action="store_true", help="leave the one-error sweeps out")
+    add_library_option(cal)
 
     r = sub.add_parser("run", help="open the trainer (the scenario picker, or straight to SCENARIO)")
     r.set_defaults(func=cmd_run)
@@ -124,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --replay: the screening decision, e.g. no-go:pregnancy")
     r.add_argument("--resume", action="store_true",
                    help="with --replay: go on with an unfinished attempt's journal (after a crash) without asking")
+    add_library_option(r)
     return p
 
 
@@ -134,15 +148,17 @@ def _report_problems(problems: list[Problem]) -> int:
 
 
 def cmd_validate(args) -> int:
-    from sim.core.exercise.scenario import load_scenario_file, scenario_files
+    from sim.core.exercise.scenario import (duplicate_id_problems, library_folder_problems, load_scenario_file,
+                                            scenario_files)
     from sim.core.scoring.config import load_config
     from sim.core.scoring.solutions import check_solutions
     from sim.core.exercise.techniques import load_library
 
     library, config = load_library(), load_config()
 
-    problems: list[Problem] = []
+    problems: list[Problem] = library_folder_problems()
     checked = 0
+    every: list[Path] = []
     for raw in args.paths:
         path = Path(raw)
         if path.is_dir():
@@ -154,6 +170,7 @@ def cmd_validate(args) -> int:
         else:
             problems.append(Problem(raw, 0, 0, "", "no such file or folder"))
             files = []
+        every += files
         for f in files:
             checked += 1
             try:
@@ -161,8 +178,12 @@ def cmd_validate(args) -> int:
                 problems.extend(check_solutions(scn, library, config))
             except InputError as exc:
                 problems.extend(exc.problems)
+    problems.extend(duplicate_id_problems(every))
     if problems:
-        _report_problems(problems)
+        first = {}
+        for p in problems:
+            first.setdefault(p.file, len(first))
+        _report_problems(sorted(problems, key=lambda p: (first[p.file], p.line, p.col, p.path, p.message)))
         bad = len({p.file for p in problems})
         print(f"{bad} of {checked} scenario file(s) have problems", file=sys.stderr)
         return EXIT_INPUT
@@ -198,9 +219,24 @@ def cmd_techniques(args) -> int:
 
 
 def cmd_schema(args) -> int:
-    from sim.core.exercise.schema import scenario_schema_text
+    from sim.core.exercise.schema import scenario_schema_text, schema_header
+    from sim.paths import installed_schema_file, user_library_dir
 
     text = scenario_schema_text()
+    if args.install:
+        if args.output:
+            return _report_problems([Problem("--install", 0, 0, "", "--install writes beside your library; leave "
+                                             "-o out, or -o FILE without --install")])
+        target = installed_schema_file()
+        try:
+            user_library_dir().mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            return _report_problems([Problem(str(target), 0, 0, "", f"cannot write: {exc.strerror or exc}")])
+        print(f"wrote {target}; your library is {user_library_dir()}")
+        print("start scenario files with this line (mesosim new does), wherever they are:")
+        print(schema_header(target.resolve().as_uri()))
+        return EXIT_OK
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")
@@ -379,12 +415,14 @@ def cmd_verify(args) -> int:
 def cmd_run(args) -> int:
     import os
 
-    from sim.core.exercise.scenario import load_scenario
+    from sim.core.exercise.scenario import library_folder_problems, load_scenario
     from sim.core.exercise.techniques import load_library
 
     library = load_library()
     scenario_ref = args.scenario
-    if scenario_ref is not None or args.replay:  # bad input is reported before a window opens
+    if library_folder_problems():  # bad input is reported before a window opens
+        raise InputError(library_folder_problems())
+    if scenario_ref is not None or args.replay:
         scenario = load_scenario(scenario_ref or DEFAULT_SCENARIO, library)
         if args.replay:
             from sim.core.scoring.injections import read_log
@@ -456,15 +494,20 @@ def cmd_calibrate(args) -> int:
 def cmd_new(args) -> int:
     import os
 
-    from sim.paths import assets_dir
+    from sim.paths import assets_dir, installed_schema_file
     from sim.core.exercise.template import render_template
     from sim.core.exercise.techniques import load_library
 
     out = Path(args.output)
     if out.exists() and not args.force:
         return _report_problems([Problem(str(out), 0, 0, "", "the file exists; choose another name or add --force")])
-    schema = os.path.relpath(assets_dir() / "schema" / "scenario.schema.json", out.resolve().parent)
-    text = render_template(args.map, args.technique, out.stem, load_library(), Path(schema).as_posix())
+    installed = installed_schema_file()
+    if installed.is_file():  # mesosim schema --install: a header that holds wherever the file is moved
+        schema = installed.resolve().as_uri()
+    else:
+        schema = Path(os.path.relpath(assets_dir() / "schema" / "scenario.schema.json", out.resolve().parent)
+                      ).as_posix()
+    text = render_template(args.map, args.technique, out.stem, load_library(), schema)
     try:
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
@@ -502,6 +545,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["run"])
+    from sim.paths import set_library_dirs
+
+    set_library_dirs(getattr(args, "library", None) or [])
     try:
         return args.func(args)
     except InputError as exc:

@@ -264,7 +264,8 @@ def syntax_message(exc: Any, text: str) -> tuple[int, int, str]:
             f'its items with ", "')
     if context.startswith("while scanning a quoted scalar") and "end of stream" in problem and cm is not None:
         quote = lines[cm.line][cm.column] if cm.line < len(lines) and cm.column < len(lines[cm.line]) else '"'
-        return cm.line + 1, cm.column + 1, (f"the quote ({quote}) here is never closed; end the text with a closing {quote}")
+        return cm.line + 1, cm.column + 1, (f"the quote ({quote}) here is never closed; end the text with a "
+                                            f"closing {quote}")
     escape = re.search(r"found unknown escape character '(.+?)'", problem)
     if escape:
         return line, col, (f'"\\{escape[1]}" is not an escape inside double quotes; write "\\\\{escape[1]}" for a '
