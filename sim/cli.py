@@ -525,7 +525,7 @@ def cmd_preview(args) -> int:
     m = re.fullmatch(r"(\d{3,5})x(\d{3,5})", args.size)
     if not m:
         return _report_problems([Problem("--size", 0, 0, "", f'"{args.size}" is not WIDTHxHEIGHT, e.g. 1200x900')])
-    scenario = load_scenario(args.scenario)
+    scenario = load_scenario(args.scenario, solutions_needed=False)  # drawn while its solutions are to be written
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     from sim.ui.preview import save_preview
@@ -537,6 +537,12 @@ def cmd_preview(args) -> int:
             return _report_problems([Problem(args.output, 0, 0, "", f"cannot write the picture: {exc}")])
         raise
     print(f"wrote {out}")
+    from sim.core.exercise.scenario import missing_solution_logs
+
+    missing = missing_solution_logs(scenario)
+    if missing:
+        print(f"note: {scenario.file}: solution logs not written yet: {', '.join(missing)} (mesosim validate needs "
+              "them)", file=sys.stderr)
     return EXIT_OK
 
 

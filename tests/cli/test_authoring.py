@@ -70,9 +70,9 @@ def test_preview_shows_targets_no_go_and_danger(tmp_path):
     assert main(["preview", str(scn), "-o", str(b), "--no-danger"]) == 0
     ia, ib = pygame.image.load(str(a)), pygame.image.load(str(b))
     from sim.ui.mapview import MapView
-    from sim.ui.preview import LEGEND
+    from sim.ui.preview import map_rect
 
-    view = MapView(load_scenario_file(scn), pygame.Rect(0, 0, 1200 - LEGEND, 900))
+    view = MapView(load_scenario_file(scn), map_rect((1200, 900)))
     x, y = (int(v) for v in view.to_px((0, 45)))  # forehead: target green over skin
     r, g, bl = tuple(ia.get_at((x, y)))[:3]
     assert g > r  # green tint of the target area

@@ -134,8 +134,6 @@ def test_two_files_with_one_id_are_refused_naming_both(home, capsys):
 
 
 def test_the_picker_lists_the_library_beside_the_shipped_exercises(home, monkeypatch):
-    import pygame
-
     from sim.paths import set_library_dirs
     from sim.ui.app import App, Options
 
@@ -143,6 +141,7 @@ def test_the_picker_lists_the_library_beside_the_shipped_exercises(home, monkeyp
     bad = _write(home / "centre", "bad.yaml", "bad-one", "Bad one")
     bad.write_text(bad.read_text().replace("mode: practice", "mode: practise"))
     set_library_dirs([home / "centre"])
+    app = None
     try:
         app = App(Options(size=(1280, 800)))
         picker = app.screen
@@ -155,4 +154,5 @@ def test_the_picker_lists_the_library_beside_the_shipped_exercises(home, monkeyp
         app.step(1 / 60)
     finally:
         set_library_dirs([])
-        pygame.display.quit()
+        if app is not None:
+            app.close()

@@ -499,8 +499,14 @@ def check_references(doc: Document, scn: Scenario, library: Library) -> list[Pro
     return problems
 
 
-def load_scenario_file(path: Path | str, library: Library | None = None) -> LoadedScenario:
-    """Read, validate and resolve one scenario file, or raise InputError with every problem in it."""
+def _missing_log(problem: Problem) -> bool:
+    return problem.path.startswith("solutions.") and problem.message.startswith("no such injection log")
+
+
+def load_scenario_file(path: Path | str, library: Library | None = None,
+                       solutions_needed: bool = True) -> LoadedScenario:
+    """Read, validate and resolve one scenario file, or raise InputError with every problem in it. Without
+    `solutions_needed` a solution log that is not written yet is no problem (mesosim preview draws such a file)."""
     path = Path(path)
     library = library or load_library()
     doc = load_yaml_file(path)
@@ -510,6 +516,8 @@ def load_scenario_file(path: Path | str, library: Library | None = None) -> Load
     problems = list(checked.problems)
     if checked.value is not None:  # the references are checked in what is right even when the rest is not
         problems += checked.outside_filled(check_references(checked.doc, checked.value, library))
+    if not solutions_needed:
+        problems = [p for p in problems if not _missing_log(p)]
     if problems:
         raise InputError(problems)
     scn = checked.value
@@ -654,5 +662,14 @@ def resolve_scenario(ref: str) -> Path:
                          f'"{ref}"' + suggest(ref, known) + note)
 
 
-def load_scenario(ref: str, library: Library | None = None) -> LoadedScenario:
-    return load_scenario_file(resolve_scenario(ref), library)
+def load_scenario(ref: str, library: Library | None = None, solutions_needed: bool = True) -> LoadedScenario:
+    return load_scenario_file(resolve_scenario(ref), library, solutions_needed)
+
+
+def missing_solution_logs(scenario: LoadedScenario) -> list[str]:
+    """The solution logs a scenario names that are not beside it (yet), as written in the file."""
+    sol = scenario.spec.solutions
+    if sol is None:
+        return []
+    logs = [sol.reference.log, *(f.log for f in sol.flawed)]
+    return [log for log in logs if not (Path(scenario.file).parent / log).is_file()]
