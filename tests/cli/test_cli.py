@@ -66,7 +66,8 @@ def test_unknown_scenario_suggests(capsys, tmp_path):
     log.write_text(GOOD_LOG)
     code, _, err = run_cli(capsys, "score", "face-fre", str(log))
     assert code == 2
-    assert 'no scenario file or shipped scenario with id "face-fre" (did you mean "face-free"?)' in err
+    assert err == ('face-fre:0:0: no scenario file, shipped scenario or scenario of your library with id "face-fre" '
+                   '(did you mean "face-free"?)\n')
 
 
 def test_validate_reports_every_problem_at_once(tmp_path, capsys):

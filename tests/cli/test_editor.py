@@ -30,7 +30,8 @@ class LanguageServer:
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.inbox: queue.Queue = queue.Queue()
         self.next_id = 0
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self):
         out = self.proc.stdout
@@ -94,6 +95,9 @@ class LanguageServer:
     def close(self):
         self.proc.kill()
         self.proc.wait()
+        self.reader.join(timeout=10)
+        self.proc.stdin.close()
+        self.proc.stdout.close()
 
 
 @pytest.fixture

@@ -65,6 +65,10 @@ SYNTAX = {
     "unclosed bracket": ("a: [1, 2\nb: 3\n",
                          'f.yaml:1:4: YAML syntax: the "[" here is never closed (reached ":" at line 2, column 2); '
                          'end the list with "]", or separate its items with ", "'),
+    "unclosed bracket before the next key": ("devices: [hand\nmode: practice\n",
+                                             'f.yaml:1:10: YAML syntax: the "[" here is never closed (reached ":" at '
+                                             'line 2, column 5); end the list with "]", or separate its items with '
+                                             '", "'),
     "unclosed bracket at the end": ("devices: [hand, gun\n",
                                     'f.yaml:1:10: YAML syntax: the "[" here is never closed (reached the end of the '
                                     'file); end the list with "]", or separate its items with ", "'),
@@ -183,3 +187,14 @@ def test_errors_are_never_cached(tmp_path):
     for _ in range(2):
         with pytest.raises(InputError, match="aliases"):
             load_yaml_file(path)
+
+
+def test_the_authoring_guide_quotes_these_messages():
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[3] / "docs" / "scenario-authoring.md").read_text()
+    table = guide[guide.index("| mistake | message"):].split("\n\n")[0].splitlines()[2:]
+    quoted = [row.split(" | ")[1].removesuffix(" |").removesuffix(" ...") for row in table]
+    assert len(quoted) >= 8
+    said = [expected.split("YAML syntax: ", 1)[1] for _text, expected in SYNTAX.values()]
+    assert [q for q in quoted if not any(s.startswith(q) for s in said)] == []
