@@ -88,6 +88,30 @@ def test_validate_reports_every_problem_at_once(tmp_path, capsys):
         "1 of 1 scenario file(s) have problems"]
 
 
+def test_validate_one_pass_names_what_is_left_at_its_own_place(tmp_path, capsys):
+    # items with problems of structure are left out while the rest is checked; the rest keeps its index and line
+    bad = tmp_path / "left.yaml"
+    bad.write_text("id: e\ntitle: T\nobjective: O\nmap: face\ntechniques: all\nproduct: {name: x, form: liquid}\n"
+                   "devices: [hand]\nmode: practice\npass_mark: 80\nno_go:\n"
+                   "  - {at_mm: [1, 2], radius_mm: 2, severity: high}\n"
+                   "  - {name: b, at_mm: [600, 2], radius_mm: 2, severity: high}\n"
+                   "  - {name: c, at_mm: [400, 2], radius_mm: 2, severity: high}\n"
+                   "patient: {name: A, age_years: 40, complaint: x, skin_overrides: {foreheed: "
+                   "{epidermis_mm: 0.1, dermis_mm: 1, fat_mm: 2}}}\n"
+                   "solutions: {reference: {log: r.csv, screening: maybe}}\n")
+    code, _, err = run_cli(capsys, "validate", str(bad))
+    assert code == 2
+    assert err.splitlines() == [
+        f"{bad}:11:5: no_go[0].name: required field is missing",
+        f"{bad}:12:23: no_go[1].at_mm[0]: must be at most 500, got 600",
+        f"{bad}:13:22: no_go[2].at_mm: point (400, 2) is off the face map",
+        f'{bad}:14:66: patient.skin_overrides.foreheed: unknown region "foreheed" (did you mean "forehead"?)',
+        f'{bad}:15:30: solutions.reference.log: no such injection log "r.csv" beside the scenario file',
+        f"{bad}:15:48: solutions.reference.screening: 'maybe' is not a screening answer: write DECISION or "
+        'DECISION:REASON, the decision go, postpone or no-go (e.g. "no-go:pregnancy")',
+        "1 of 1 scenario file(s) have problems"]
+
+
 def test_validate_describes_a_union_in_words(tmp_path, capsys):
     bad = tmp_path / "u.yaml"
     base = ("id: u\ntitle: T\nobjective: O\nmap: face\ntechniques: {}\nproduct: {{name: x, form: liquid}}\n"

@@ -15,6 +15,7 @@ from pydantic.fields import FieldInfo
 
 from sim.errors import InputError, Problem
 from sim.core.files.yamlio import Document, format_path
+from sim.core.vocabulary import ANSWER_PATTERN
 
 M = TypeVar("M", bound="FileModel")
 
@@ -95,6 +96,9 @@ def _message(err: dict, model: type[BaseModel]) -> str:
         expected = err.get("ctx", {}).get("expected", "")
         return f"{value!r} is not one of {expected}" + suggest(str(value), _literal_words(expected))
     if kind == "string_pattern_mismatch":
+        if err.get("ctx", {}).get("pattern") == ANSWER_PATTERN:
+            return (f"{value!r} is not a screening answer: write DECISION or DECISION:REASON, the decision go, "
+                    f"postpone or no-go (e.g. \"no-go:pregnancy\")")
         return (f"{value!r} is not a valid id: use lower-case letters and digits, words joined by '-' "
                 f"(e.g. \"forehead-nappage\")")
     bounds = {"greater_than_equal": ("at least", "ge"), "greater_than": ("more than", "gt"),
