@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "Record Store endpoint")
     rp.add_argument("--lrs-auth", metavar="USER:PASSWORD",
                     help="basic-auth credentials for --lrs (or the MESOSIM_LRS_AUTH environment variable)")
+    add_library_option(rp)
 
     co = sub.add_parser("cohort", help="the gradebook over time: learning curves, pass rates, common findings")
     co.set_defaults(func=cmd_cohort)
@@ -90,10 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "(one ATTEMPT)")
     rs.add_argument("--save-dir", metavar="DIR", help="write every re-scored attempt as a new signed record "
                     "DIR/NAME (several ATTEMPTs)")
+    add_library_option(rs)
 
     rpl = sub.add_parser("replay", help="show an attempt injection by injection in the window")
     rpl.set_defaults(func=cmd_replay_record)
     rpl.add_argument("record", metavar="ATTEMPT")
+    add_library_option(rpl)
 
     vf = sub.add_parser("verify", help="tell which attempt records are intact (signature verified)")
     vf.set_defaults(func=cmd_verify)
