@@ -73,7 +73,8 @@ def test_the_names_an_instructor_types_are_listed():
     scalp = {**FACE, "map": "scalp", "techniques": ["scalp-microinjection"], "targets": [{"region": "crown"}]}
     assert _errors(scalp) == []
     # a region, a technique, a variant of the other map; a reason, a rule, a part of the score that do not exist
-    assert _errors({**FACE, "targets": [{"region": "crown"}]})[0].startswith("targets.0.region: 'crown' is not one of ['brow', ")
+    assert _errors({**FACE, "targets": [{"region": "crown"}]})[0].startswith(
+        "targets.0.region: 'crown' is not one of ['brow', ")
     assert _errors({**FACE, "techniques": ["scalp-microinjection"]}) == [
         "techniques.0: 'scalp-microinjection' is not one of ['superficial-nappage', 'median-nappage', "
         "'deep-nappage', 'micro-papule', 'medium-papule', 'infiltration']"]

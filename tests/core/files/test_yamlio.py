@@ -85,8 +85,8 @@ SYNTAX = {
                                  'f.yaml:2:1: YAML syntax: a colon needs a space after it: "title: T"'),
     "list on the key's line": ("techniques: - micro-papule\n",
                                'f.yaml:1:13: YAML syntax: a list item ("- ") cannot follow a key on its line; '
-                               'write the list in brackets, techniques: [micro-papule], or put each item on a line of its own '
-                               'below, indented'),
+                               'write the list in brackets, techniques: [micro-papule], or put each item on a line '
+                               'of its own below, indented'),
     "a value starting with @": ("title: @home\n",
                                 'f.yaml:1:8: YAML syntax: a value cannot start with "@"; put the value in quotes: '
                                 'title: "@home"'),
