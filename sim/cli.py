@@ -23,6 +23,13 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_INPUT)
 
 
+def add_library_option(parser: argparse.ArgumentParser) -> None:
+    """--library DIR on a command that looks scenarios up by id (sim.paths.library_dirs)."""
+    parser.add_argument("--library", metavar="DIR", action="append", default=[],
+                        help="a folder of your own exercises, looked up by id beside the shipped ones (may be "
+                        "repeated; also MESOSIM_LIBRARY and the user folder)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="mesosim", description="Training simulator for mesotherapy injection technique.")
     p.add_argument("--version", action="version", version=f"mesosim {__version__}")
@@ -31,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check scenario files (and folders of them)")
     v.set_defaults(func=cmd_validate)
     v.add_argument("paths", nargs="+", metavar="PATH")
+    add_library_option(v)
 
     t = sub.add_parser("techniques", help="list the technique library")
     t.set_defaults(func=cmd_techniques)
@@ -39,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("schema", help="write the JSON Schema of scenario files")
     s.set_defaults(func=cmd_schema)
     s.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    s.add_argument("--install", action="store_true", help="write it beside your library (the user data folder) "
+                   "and print the first line for scenario files, which finds it wherever a file is moved")
 
     sc = sub.add_parser("score", help="score an injection log against a scenario")
     sc.set_defaults(func=cmd_score)
@@ -52,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--mode", choices=("practice", "exam"), help="the mode to record (default: the scenario's)")
     sc.add_argument("--db", metavar="URL", help="with --save: the gradebook (default: SQLite in the data folder, or "
                     "MESOSIM_DB, or database: in config.yaml)")
+    add_library_option(sc)
 
     rp = sub.add_parser("report", help="score reports of attempt records: pdf, html, csv, cohort-csv, json, xapi")
     rp.set_defaults(func=cmd_report)
@@ -63,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "Record Store endpoint")
     rp.add_argument("--lrs-auth", metavar="USER:PASSWORD",
                     help="basic-auth credentials for --lrs (or the MESOSIM_LRS_AUTH environment variable)")
+    add_library_option(rp)
 
     co = sub.add_parser("cohort", help="the gradebook over time: learning curves, pass rates, common findings")
     co.set_defaults(func=cmd_cohort)
@@ -80,10 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "(one ATTEMPT)")
     rs.add_argument("--save-dir", metavar="DIR", help="write every re-scored attempt as a new signed record "
                     "DIR/NAME (several ATTEMPTs)")
+    add_library_option(rs)
 
     rpl = sub.add_parser("replay", help="show an attempt injection by injection in the window")
     rpl.set_defaults(func=cmd_replay_record)
     rpl.add_argument("record", metavar="ATTEMPT")
+    add_library_option(rpl)
 
     vf = sub.add_parser("verify", help="tell which attempt records are intact (signature verified)")
     vf.set_defaults(func=cmd_verify)
@@ -102,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("-o", "--output", metavar="PNG", required=True)
     pv.add_argument("--size", metavar="WxH", default="1200x900")
     pv.add_argument("--no-danger", action="store_true", help="leave the danger structures out (as in an exam)")
+    add_library_option(pv)
 
     cal = sub.add_parser("calibrate", help="standard setting: simulated competent and novice attempts, their pass "
                          "rates, the AUC, the proposed pass mark, one-error sweeps")
@@ -115,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "configured one, if there is one)")
     cal.add_argument("--apply", action="store_true", help="write each proposed pass mark into its scenario file "
                      "(comments and layout kept)")
+    add_library_option(cal)
 
     pl = sub.add_parser("plan", help="lay out an exercise's reference solution (and flawed ones) from its "
                         "instructed values")
@@ -125,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "too-deep) instead of the reference")
     pl.add_argument("--write", action="store_true", help="write every solution the scenario file names to its "
                     "path beside the file, then score them as validate does")
+    add_library_option(pl)
 
     gb = sub.add_parser("gradebook", help="the gradebook: add saved records, label attempts, list them")
     gbs = gb.add_subparsers(dest="gradebook_command", metavar="import|label|list", parser_class=_Parser,
@@ -167,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --replay: the screening decision, e.g. no-go:pregnancy")
     r.add_argument("--resume", action="store_true",
                    help="with --replay: go on with an unfinished attempt's journal (after a crash) without asking")
+    add_library_option(r)
     return p
 
 
@@ -177,16 +195,17 @@ def _report_problems(problems: list[Problem]) -> int:
 
 
 def cmd_validate(args) -> int:
-    from sim.core.exercise.scenario import load_scenario_file, scenario_files
+    from sim.core.exercise.scenario import (duplicate_id_problems, library_folder_problems, load_scenario_file,
+                                            scenario_files)
     from sim.core.scoring.config import load_config
     from sim.core.scoring.solutions import check_passable, check_solutions
     from sim.core.exercise.techniques import load_library
 
     library, config = load_library(), load_config()
 
-    problems: list[Problem] = []
+    problems: list[Problem] = library_folder_problems()
     checked = 0
-    seen: dict[str, Path] = {}
+    every: list[Path] = []
     for raw in args.paths:
         path = Path(raw)
         if path.is_dir():
@@ -198,22 +217,21 @@ def cmd_validate(args) -> int:
         else:
             problems.append(Problem(raw, 0, 0, "", "no such file or folder"))
             files = []
+        every += files
         for f in files:
             checked += 1
             try:
                 scn = load_scenario_file(f, library)
-                first = seen.setdefault(scn.id, Path(f))
-                if first != Path(f) and first.resolve() != Path(f).resolve():
-                    from sim.core.files.yamlio import load_yaml_file
-
-                    problems.append(load_yaml_file(f).problem(("id",), f'the id "{scn.id}" is also the id of '
-                                                              f"{first}; every exercise needs its own"))
                 problems.extend(check_passable(scn, library))
                 problems.extend(check_solutions(scn, library, config))
             except InputError as exc:
                 problems.extend(exc.problems)
+    problems.extend(duplicate_id_problems(every))
     if problems:
-        _report_problems(problems)
+        first = {}
+        for p in problems:
+            first.setdefault(p.file, len(first))
+        _report_problems(sorted(problems, key=lambda p: (first[p.file], p.line, p.col, p.path, p.message)))
         bad = len({p.file for p in problems})
         print(f"{bad} of {checked} scenario file(s) have problems", file=sys.stderr)
         return EXIT_INPUT
@@ -249,9 +267,24 @@ def cmd_techniques(args) -> int:
 
 
 def cmd_schema(args) -> int:
-    from sim.core.exercise.schema import scenario_schema_text
+    from sim.core.exercise.schema import scenario_schema_text, schema_header
+    from sim.paths import installed_schema_file, user_library_dir
 
     text = scenario_schema_text()
+    if args.install:
+        if args.output:
+            return _report_problems([Problem("--install", 0, 0, "", "--install writes beside your library; leave "
+                                             "-o out, or -o FILE without --install")])
+        target = installed_schema_file()
+        try:
+            user_library_dir().mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            return _report_problems([Problem(str(target), 0, 0, "", f"cannot write: {exc.strerror or exc}")])
+        print(f"wrote {target}; your library is {user_library_dir()}")
+        print("start scenario files with this line (mesosim new does), wherever they are:")
+        print(schema_header(target.resolve().as_uri()))
+        return EXIT_OK
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")
@@ -496,12 +529,14 @@ def cmd_verify(args) -> int:
 def cmd_run(args) -> int:
     import os
 
-    from sim.core.exercise.scenario import load_scenario
+    from sim.core.exercise.scenario import library_folder_problems, load_scenario
     from sim.core.exercise.techniques import load_library
 
     library = load_library()
     scenario_ref = args.scenario
-    if scenario_ref is not None or args.replay:  # bad input is reported before a window opens
+    if library_folder_problems():  # bad input is reported before a window opens
+        raise InputError(library_folder_problems())
+    if scenario_ref is not None or args.replay:
         scenario = load_scenario(scenario_ref or DEFAULT_SCENARIO, library)
         if args.replay:
             from sim.core.scoring.injections import read_log
@@ -544,7 +579,7 @@ def cmd_plan(args) -> int:
     if not args.write and len(args.scenarios) > 1:
         return _report_problems([Problem("SCENARIO", 0, 0, "", "one scenario at a time without --write")])
     if not args.write:
-        scenario = load_scenario(args.scenarios[0], library)
+        scenario = load_scenario(args.scenarios[0], library, solutions_needed=False)
         rows = plan_reference(scenario, library)
         if args.flaw:
             flawed = [f for f in (scenario.spec.solutions.flawed if scenario.spec.solutions else [])
@@ -569,7 +604,7 @@ def cmd_plan(args) -> int:
     config = load_config()
     problems: list[Problem] = []
     for ref in args.scenarios:
-        scenario = load_scenario(ref, library)
+        scenario = load_scenario(ref, library, solutions_needed=False)
         folder = Path(scenario.file).parent
         for rel, rows in plan_solutions(scenario, library).items():
             target = folder / rel
@@ -702,7 +737,7 @@ def _planned_count(path: Path, library) -> tuple[int, int] | None:
 def cmd_new(args) -> int:
     import os
 
-    from sim.paths import assets_dir
+    from sim.paths import assets_dir, installed_schema_file
     from sim.core.exercise.template import render_template
     from sim.core.exercise.techniques import load_library
 
@@ -712,9 +747,14 @@ def cmd_new(args) -> int:
                                          "first or choose another path")])
     if out.exists() and not args.force:
         return _report_problems([Problem(str(out), 0, 0, "", "the file exists; choose another name or add --force")])
-    schema = os.path.relpath(assets_dir() / "schema" / "scenario.schema.json", out.resolve().parent)
+    installed = installed_schema_file()
+    if installed.is_file():  # mesosim schema --install: a header that holds wherever the file is moved
+        schema = installed.resolve().as_uri()
+    else:
+        schema = Path(os.path.relpath(assets_dir() / "schema" / "scenario.schema.json", out.resolve().parent)
+                      ).as_posix()
     library = load_library()
-    text = render_template(args.map, args.technique, out.stem, library, Path(schema).as_posix())
+    text = render_template(args.map, args.technique, out.stem, library, schema)
     try:
         out.write_text(text, encoding="utf-8")
         count = _planned_count(out, library)
@@ -736,7 +776,7 @@ def cmd_preview(args) -> int:
     m = re.fullmatch(r"(\d{3,5})x(\d{3,5})", args.size)
     if not m:
         return _report_problems([Problem("--size", 0, 0, "", f'"{args.size}" is not WIDTHxHEIGHT, e.g. 1200x900')])
-    scenario = load_scenario(args.scenario)
+    scenario = load_scenario(args.scenario, solutions_needed=False)  # drawn while its solutions are to be written
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     from sim.ui.preview import save_preview
@@ -748,6 +788,12 @@ def cmd_preview(args) -> int:
             return _report_problems([Problem(args.output, 0, 0, "", f"cannot write the picture: {exc}")])
         raise
     print(f"wrote {out}")
+    from sim.core.exercise.scenario import missing_solution_logs
+
+    missing = missing_solution_logs(scenario)
+    if missing:
+        print(f"note: {scenario.file}: solution logs not written yet: {', '.join(missing)} (mesosim validate needs "
+              "them)", file=sys.stderr)
     return EXIT_OK
 
 
@@ -756,6 +802,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["run"])
+    from sim.paths import set_library_dirs
+
+    set_library_dirs(getattr(args, "library", None) or [])
     try:
         return args.func(args)
     except InputError as exc:

@@ -58,6 +58,47 @@ def user_cache_dir() -> Path:
     return user_cache_path(APP, appauthor=False)
 
 
+def user_library_dir() -> Path:
+    """The instructor's own exercises, found by id beside the shipped ones (and listed in the picker)."""
+    return user_data_dir() / "scenarios"
+
+
+def installed_schema_file() -> Path:
+    """Where `mesosim schema --install` writes the JSON Schema of scenario files: beside the user's library."""
+    return user_data_dir() / "scenario.schema.json"
+
+
+LIBRARY_VARIABLE = "MESOSIM_LIBRARY"
+"""The environment variable naming more folders of exercises (separated by os.pathsep)."""
+
+_extra_library: list[Path] = []
+
+
+def set_library_dirs(folders) -> None:
+    """The folders given with --library on the command line, for the rest of this command (the picker included)."""
+    _extra_library[:] = [Path(f) for f in folders]
+
+
+def library_dirs() -> list[tuple[Path, str]]:
+    """Every folder of the instructor's library, with where it was named: the user folder (when it exists), each
+    folder of MESOSIM_LIBRARY, each --library folder; the same folder once."""
+    out: list[tuple[Path, str]] = []
+    if user_library_dir().is_dir():
+        out.append((user_library_dir(), "the user folder"))
+    for part in os.environ.get(LIBRARY_VARIABLE, "").split(os.pathsep):
+        if part.strip():
+            out.append((Path(part.strip()).expanduser(), LIBRARY_VARIABLE))
+    out += [(f.expanduser(), "--library") for f in _extra_library]
+    seen: set[Path] = set()
+    unique = []
+    for folder, origin in out:
+        key = folder.resolve() if folder.exists() else folder.absolute()
+        if key not in seen:
+            seen.add(key)
+            unique.append((folder, origin))
+    return unique
+
+
 def attempts_dir() -> Path:
     """Where the trainer keeps attempt records when no --save path is given."""
     return user_data_dir() / "attempts"

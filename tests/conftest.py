@@ -12,6 +12,7 @@ os.environ["MESOSIM_KEY_FILE"] = os.path.join(_HOME, "config", "signing.key")
 os.environ["XDG_DATA_HOME"] = os.path.join(_HOME, "data")
 os.environ["XDG_CONFIG_HOME"] = os.path.join(_HOME, "config")
 os.environ["XDG_CACHE_HOME"] = os.path.join(_HOME, "cache")  # parsed YAML (sim.core.files.yamlio)
+os.environ.pop("MESOSIM_LIBRARY", None)  # no instructor's library but the one a test makes
 
 from pathlib import Path  # noqa: E402
 

@@ -70,9 +70,9 @@ def test_preview_shows_targets_no_go_and_danger(tmp_path):
     assert main(["preview", str(scn), "-o", str(b), "--no-danger"]) == 0
     ia, ib = pygame.image.load(str(a)), pygame.image.load(str(b))
     from sim.ui.mapview import MapView
-    from sim.ui.preview import LEGEND
+    from sim.ui.preview import map_rect
 
-    view = MapView(load_scenario_file(scn), pygame.Rect(0, 0, 1200 - LEGEND, 900))
+    view = MapView(load_scenario_file(scn), map_rect((1200, 900)))
     x, y = (int(v) for v in view.to_px((0, 45)))  # forehead: target green over skin
     r, g, bl = tuple(ia.get_at((x, y)))[:3]
     assert g > r  # green tint of the target area
@@ -209,7 +209,7 @@ def test_validate_refuses_two_exercises_with_one_id(tmp_path, capsys):
     b.write_text(a.read_text())
     assert main(["validate", str(a), str(b)]) == 2
     err = capsys.readouterr().err
-    assert f'{b}:1:5: id: the id "same" is also the id of {a}; every exercise needs its own' in err
+    assert f'{a}:1:5: id: "same" is also the id of {b}; an id names one exercise: rename one of them' in err
 
 
 def test_an_off_map_point_gives_the_maps_extent_and_new_needs_its_folder(tmp_path, capsys):

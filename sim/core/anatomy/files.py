@@ -90,9 +90,14 @@ class Landmark(FileModel):
 
 
 class Skin(FileModel):
+    """The thicknesses of a region's skin layers [mm]."""
+
     epidermis_mm: float = Field(gt=0, le=5)
+    """Thickness of the epidermis [mm]."""
     dermis_mm: float = Field(gt=0, le=10)
+    """Thickness of the dermis [mm]."""
     fat_mm: float = Field(ge=0, le=60)
+    """Thickness of the subcutaneous fat [mm]."""
 
 
 class RegionSkin(FileModel):

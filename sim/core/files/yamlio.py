@@ -178,14 +178,10 @@ def load_yaml_text(text: str, name: str = "<text>") -> Document:
     except InputError:
         raise
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = " ".join(str(s) for s in (exc.context, exc.problem) if s) or "is not valid YAML"
-        message = re.sub(r'\s*in "<[^>]*>",? (line \d+, column \d+|position \d+)', "", message)
+        line, col, message = syntax_message(exc, text)
         raise InputError.one(name, f"YAML syntax: {message}", line, col) from None
     except YAMLError as exc:
-        raise InputError.one(name, "YAML syntax: " + re.sub(r'\s*in "<[^>]*>",? (line \d+, column \d+|position '
-                                                            r'\d+)', "", str(exc)), 1, 1) from None
+        raise InputError.one(name, "YAML syntax: " + _strip_where(str(exc)), 1, 1) from None
     except RecursionError:
         raise InputError.one(name, f"nested deeper than {MAX_NESTING} levels", 1, 1) from None
     if data is None:
@@ -193,6 +189,137 @@ def load_yaml_text(text: str, name: str = "<text>") -> Document:
     doc = Document(name, None)
     doc.data = _plain(data, (), doc, (1, 1))
     return doc
+
+
+def _strip_where(message: str) -> str:
+    return re.sub(r'\s*in "<[^>]*>",? (line \d+, column \d+|position \d+)', "", message).strip()
+
+
+def _quoted(value: str) -> str:
+    """A value written in quotes as YAML reads it back unchanged."""
+    return "'" + value.replace("'", "''") + "'" if '"' in value or "\\" in value else f'"{value}"'
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _content_line_before(lines: list[str], index: int) -> int | None:
+    """The 0-based index of the nearest line above `index` that holds more than a comment, or None."""
+    for i in range(index - 1, -1, -1):
+        stripped = lines[i].strip()
+        if stripped and not stripped.startswith("#"):
+            return i
+    return None
+
+
+_KEY = re.compile(r"^(\s*(?:-\s+)*)([^\s#'\"{\[][^:#]*?|\"[^\"]*\"|'[^']*'):(\s|$)")
+"""The key at the start of a line ("  - region: ..."): group 1 the indentation and dashes, group 2 the key."""
+
+
+def syntax_message(exc: Any, text: str) -> tuple[int, int, str]:
+    """(line, col, message) for a YAML syntax error: what is wrong in words an instructor uses, and the fix.
+
+    The parser's own wording ("mapping values are not allowed here") is kept only for faults not foreseen here."""
+    lines = text.splitlines() or [""]
+    pm, cm = exc.problem_mark, exc.context_mark
+    mark = pm or cm
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem, context = str(exc.problem or ""), str(exc.context or "")
+    here = lines[mark.line] if mark and mark.line < len(lines) else ""
+
+    def at(m) -> str:
+        return f"line {m.line + 1}, column {m.column + 1}"
+
+    char = re.search(r"found character '(.+?)' that cannot start any token", problem)
+    if char and char[1] == "\\t":
+        return line, col, ("a tab character: YAML indents and separates with spaces only; replace the tab with "
+                           "spaces (and set the editor to insert spaces for the Tab key)")
+    if char:
+        key = _KEY.match(here)
+        example = f"{key[2]}: {_quoted(here[key.end():].strip())}" if key else _quoted(here.strip())
+        return line, col, (f'a value cannot start with "{char[1]}"; put the value in quotes: {example}')
+    if problem == "mapping values are not allowed here":
+        key = _KEY.match(here)
+        above = _content_line_before(lines, mark.line) if mark else None
+        if key and mark.column == key.end(2) and above is not None and _indent(here) > _indent(lines[above]):
+            parent = _KEY.match(lines[above])
+            name = parent[2] if parent else lines[above].strip()
+            return line, _indent(here) + 1, (
+                f'"{key[2].strip()}:" is indented deeper than "{name}:" on line {above + 1}, which already has a '
+                f'value; start it in column {_indent(lines[above]) + 1}, as "{name}:" is (or, if it belongs to '
+                f'the value above, put that value in quotes)')
+        if key:
+            value = here[key.end():].strip()
+            return line, col, ('a colon followed by a space inside a value; put the value in quotes: '
+                               f"{key[2]}: {_quoted(value)}")
+        return line, col, "a colon followed by a space inside a value; put the value in quotes"
+    if context.startswith("while parsing a flow") and cm is not None:
+        opener, closer, what = ("[", "]", "list") if "sequence" in context else ("{", "}", "mapping")
+        found = re.search(r"but got '(.*)'", problem)
+        got = found[1] if found else "?"
+        got = "the end of the file" if got == "<stream end>" else f'"{got}" at {at(pm)}' if pm else f'"{got}"'
+        return cm.line + 1, cm.column + 1, (
+            f'the "{opener}" here is never closed (reached {got}); end the {what} with "{closer}", or separate '
+            f'its items with ", "')
+    if context.startswith("while scanning a quoted scalar") and "end of stream" in problem and cm is not None:
+        quote = lines[cm.line][cm.column] if cm.line < len(lines) and cm.column < len(lines[cm.line]) else '"'
+        return cm.line + 1, cm.column + 1, (f"the quote ({quote}) here is never closed; end the text with a "
+                                            f"closing {quote}")
+    escape = re.search(r"found unknown escape character '(.+?)'", problem)
+    if escape:
+        return line, col, (f'"\\{escape[1]}" is not an escape inside double quotes; write "\\\\{escape[1]}" for a '
+                           "backslash, or use single quotes ('...'), in which a backslash is plain")
+    if "could not find expected ':'" in problem and cm is not None:
+        start = lines[cm.line] if cm.line < len(lines) else ""
+        glued = re.match(r"^(\s*(?:-\s+)*)([^\s:#]+):(\S.*)$", start)
+        if glued:
+            return cm.line + 1, cm.column + 1, (f'a colon needs a space after it: "{glued[2]}: {glued[3]}"')
+        return cm.line + 1, cm.column + 1, ('this line is not "key: value" nor a list item ("- value"); add ": " '
+                                            "after its key, or, if it continues the text above, indent it under "
+                                            "that value or put the whole value in quotes")
+    if problem == "sequence entries are not allowed here":
+        key = _KEY.match(here)
+        item = here[mark.column:].lstrip("- ").strip() if mark else ""
+        example = f"{key[2]}: [{item}]" if key else f"[{item}]"
+        return line, col, ('a list item ("- ") cannot follow a key on its line; write the list in brackets, '
+                           f"{example}, or put each item on a line of its own below, indented")
+    if problem.startswith("expected <block end>, but found"):
+        found = re.search(r"but found '(.*)'", problem)
+        token = found[1] if found else ""
+        before = here[:mark.column] if mark else ""
+        if token == "<scalar>" and re.search(r"[\"']\s*$", before.rstrip()) and re.search(r":\s+[\"']", before):
+            return line, col, ("text after the closing quote; put the whole value inside the quotes")
+        above = _content_line_before(lines, mark.line) if mark else None
+        hint = ""
+        if token == "-":
+            item = next((i for i in range(mark.line - 1, -1, -1) if lines[i].lstrip().startswith("- ")), None)
+            if item is not None:
+                hint = (f" (this one starts in column {col}; the item on line {item + 1} starts in column "
+                        f"{_indent(lines[item]) + 1})")
+            return line, col, ('a list item ("- ") where a key was expected: the items of one list start in one '
+                               "column, under their key" + hint)
+        if above is not None:
+            prev = _KEY.match(lines[above])
+            prev_col = (len(prev[1]) if prev else _indent(lines[above])) + 1
+            name = f'"{prev[2]}:"' if prev else '"- "' if lines[above].lstrip().startswith("-") else "the text"
+            hint = f" (this line starts in column {col}; {name} on line {above + 1} starts in column {prev_col})"
+        return line, col, ("the indentation of this line does not match the lines above" + hint + ": the keys of "
+                           "one mapping start in the same column, and so do the items (\"- \") of one list; "
+                           "indent with spaces")
+    if "found duplicate key" in problem:
+        dup = re.search(r'found duplicate key "(.*?)"', problem)
+        key = dup[1] if dup else "?"
+        first = None
+        if pm is not None:
+            for i in range(cm.line if cm is not None else 0, pm.line):
+                m = _KEY.match(lines[i])
+                if first is None and m and m[2].strip("'\"") == key and len(m[1]) == pm.column:
+                    first = i
+        where = f" (first on line {first + 1})" if first is not None else ""
+        return line, col, f'"{key}" is given twice in this mapping{where}; keep one'
+    message = " ".join(s for s in (context, problem) if s) or "is not valid YAML"
+    return line, col, _strip_where(message)
 
 
 def _prescan(yaml, text: str, name: str) -> None:

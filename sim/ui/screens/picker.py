@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pygame
 import pygame_gui
 
 from sim.errors import InputError
-from sim.core.exercise.scenario import LoadedScenario, load_scenario_file, scenario_files
+from sim.core.exercise.scenario import LoadedScenario, duplicate_id_problems, library_files, load_scenario_file
 from sim.ui import style
 from sim.ui.settings import ui_settings
 from sim.ui.screens.base import PAD, Screen, _button, _clock
@@ -24,7 +25,8 @@ class PickerItem:
 
 
 class PickerScreen(Screen):
-    """Every scenario, grouped by map and technique, each with its objective; the default one selected."""
+    """Every scenario, shipped and of the instructor's library (marked so), grouped by map and technique, each with
+    its objective; the default one selected."""
 
     ROW = 46
 
@@ -33,7 +35,10 @@ class PickerScreen(Screen):
         self.items: list[PickerItem] = []
         groups: dict[tuple[str, str], list[LoadedScenario]] = {}
         problems = []
-        for path in scenario_files():
+        files = library_files(check_folders=False)
+        own = {f.path for f in files if not f.shipped}
+        for f in files:
+            path = f.path
             try:
                 scn = load_scenario_file(path, app.library)
             except InputError as exc:
@@ -47,7 +52,9 @@ class PickerScreen(Screen):
             self.items.append(PickerItem("header", f"{map_id.capitalize()} - {tech}"))
             for scn in sorted(groups[(map_id, tech)], key=lambda s: (s.spec.mode, s.spec.title)):
                 mode = " [exam]" if scn.spec.mode == "exam" else ""
-                self.items.append(PickerItem("scenario", scn.spec.title + mode, scn.spec.objective, scn))
+                mine = " (your library)" if Path(scn.file) in own else ""
+                self.items.append(PickerItem("scenario", scn.spec.title + mode + mine, scn.spec.objective, scn))
+        problems += [(Path(p.file), p) for p in duplicate_id_problems(sorted(own))]
         for path, problem in problems:
             self.items.append(PickerItem("problem", f"{path.name}: cannot be opened", str(problem)))
         self.selected = next((i for i, it in enumerate(self.items)

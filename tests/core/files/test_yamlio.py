@@ -39,14 +39,72 @@ def test_object_tags_are_refused():
     assert "is not allowed" in messages("a: !custom 3\n")[0]
 
 
-def test_syntax_error_names_line_and_column():
-    (msg,) = messages("a: [1, 2\nb: 3\n")
-    assert msg.startswith("f.yaml:2:2: YAML syntax:")
+SYNTAX = {
+    "tab": ("id: s\ntitle: T\n\tobjective: O\n",
+            "f.yaml:3:1: YAML syntax: a tab character: YAML indents and separates with spaces only; replace the tab "
+            "with spaces (and set the editor to insert spaces for the Tab key)"),
+    "colon in a value": ("id: s\ntitle: Forehead: nappage\n",
+                         'f.yaml:2:16: YAML syntax: a colon followed by a space inside a value; put the value in '
+                         'quotes: title: "Forehead: nappage"'),
+    "colon in a quoted-looking value": ('title: Lines: "deep" ones\n',
+                                        "f.yaml:1:13: YAML syntax: a colon followed by a space inside a value; put "
+                                        "the value in quotes: title: 'Lines: \"deep\" ones'"),
+    "indented too deep": ("id: s\ntitle: T\n  objective: O\nmap: face\n",
+                          'f.yaml:3:3: YAML syntax: "objective:" is indented deeper than "title:" on line 2, which '
+                          'already has a value; start it in column 1, as "title:" is (or, if it belongs to the value '
+                          'above, put that value in quotes)'),
+    "indented off the column": ("targets:\n  - region: forehead\n   name: x\n",
+                                'f.yaml:3:4: YAML syntax: the indentation of this line does not match the lines above '
+                                '(this line starts in column 4; "region:" on line 2 starts in column 5): the keys of '
+                                'one mapping start in the same column, and so do the items ("- ") of one list; indent '
+                                'with spaces'),
+    "list item out of line": ("targets:\n- region: forehead\n  - name: x\n",
+                              'f.yaml:3:3: YAML syntax: a list item ("- ") where a key was expected: the items of one '
+                              'list start in one column, under their key (this one starts in column 3; the item on '
+                              'line 2 starts in column 1)'),
+    "unclosed bracket": ("a: [1, 2\nb: 3\n",
+                         'f.yaml:1:4: YAML syntax: the "[" here is never closed (reached ":" at line 2, column 2); '
+                         'end the list with "]", or separate its items with ", "'),
+    "unclosed bracket before the next key": ("devices: [hand\nmode: practice\n",
+                                             'f.yaml:1:10: YAML syntax: the "[" here is never closed (reached ":" at '
+                                             'line 2, column 5); end the list with "]", or separate its items with '
+                                             '", "'),
+    "unclosed bracket at the end": ("devices: [hand, gun\n",
+                                    'f.yaml:1:10: YAML syntax: the "[" here is never closed (reached the end of the '
+                                    'file); end the list with "]", or separate its items with ", "'),
+    "unclosed brace": ("product: {name: x, form: liquid\nmap: face\n",
+                       'f.yaml:1:10: YAML syntax: the "{" here is never closed (reached ":" at line 2, column 4); end '
+                       'the mapping with "}", or separate its items with ", "'),
+    "unclosed quote": ('id: s\ntitle: "Forehead\nmap: face\n',
+                       'f.yaml:2:8: YAML syntax: the quote (") here is never closed; end the text with a closing "'),
+    "no colon": ("id: s\ntitle T\nmap: face\n",
+                 'f.yaml:2:1: YAML syntax: this line is not "key: value" nor a list item ("- value"); add ": " after '
+                 'its key, or, if it continues the text above, indent it under that value or put the whole value in '
+                 'quotes'),
+    "no space after the colon": ("id: s\ntitle:T\nmap: face\n",
+                                 'f.yaml:2:1: YAML syntax: a colon needs a space after it: "title: T"'),
+    "list on the key's line": ("techniques: - micro-papule\n",
+                               'f.yaml:1:13: YAML syntax: a list item ("- ") cannot follow a key on its line; '
+                               'write the list in brackets, techniques: [micro-papule], or put each item on a line '
+                               'of its own below, indented'),
+    "a value starting with @": ("title: @home\n",
+                                'f.yaml:1:8: YAML syntax: a value cannot start with "@"; put the value in quotes: '
+                                'title: "@home"'),
+    "text after a quote": ('title: "Forehead" lines\n',
+                           "f.yaml:1:19: YAML syntax: text after the closing quote; put the whole value inside the "
+                           "quotes"),
+    "bad escape": ('title: "C:\\qfiles"\n',
+                   'f.yaml:1:12: YAML syntax: "\\q" is not an escape inside double quotes; write "\\\\q" for a '
+                   "backslash, or use single quotes ('...'), in which a backslash is plain"),
+    "duplicate key": ("id: s\nmap: face\nmap: scalp\n",
+                      'f.yaml:3:1: YAML syntax: "map" is given twice in this mapping (first on line 2); keep one'),
+}
 
 
-def test_duplicate_key_is_an_error():
-    (msg,) = messages("a: 1\na: 2\n")
-    assert msg.startswith("f.yaml:2:1: YAML syntax:") and 'duplicate key "a"' in msg
+@pytest.mark.parametrize("case", SYNTAX, ids=list(SYNTAX))
+def test_syntax_errors_say_what_is_wrong_and_the_fix(case):
+    text, expected = SYNTAX[case]
+    assert messages(text) == [expected]
 
 
 def test_empty_file():
@@ -129,3 +187,14 @@ def test_errors_are_never_cached(tmp_path):
     for _ in range(2):
         with pytest.raises(InputError, match="aliases"):
             load_yaml_file(path)
+
+
+def test_the_authoring_guide_quotes_these_messages():
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[3] / "docs" / "scenario-authoring.md").read_text()
+    table = guide[guide.index("| mistake | message"):].split("\n\n")[0].splitlines()[2:]
+    quoted = [row.split(" | ")[1].removesuffix(" |").removesuffix(" ...") for row in table]
+    assert len(quoted) >= 8
+    said = [expected.split("YAML syntax: ", 1)[1] for _text, expected in SYNTAX.values()]
+    assert [q for q in quoted if not any(s.startswith(q) for s in said)] == []
