@@ -57,7 +57,7 @@ def test_click_in_a_real_window_and_screenshot(xdisplay, tmp_path):
         time.sleep(1.0)
         xdo("windowfocus", "--sync", wid)
         xdo("key", "--window", wid, "Return")  # briefing -> workspace
-        time.sleep(0.8)
+        time.sleep(2.0)  # generous: a loaded machine takes a while to open the workspace
         # the forehead, (0, 45) mm, in the workspace's map at 1280 x 800 (see sim/ui/mapview.py)
         import pygame
 
@@ -70,9 +70,9 @@ def test_click_in_a_real_window_and_screenshot(xdisplay, tmp_path):
         xdo("mousemove", "--window", wid, str(x), str(y))
         time.sleep(0.3)
         xdo("click", "--window", wid, "1")
-        time.sleep(0.5)
+        time.sleep(1.0)
         xdo("key", "--window", wid, "ctrl+Return")  # submit: it asks first
-        time.sleep(0.5)
+        time.sleep(1.0)
         assert not out.exists()
         xdo("key", "--window", wid, "Return")  # and Enter confirms
         assert _wait(lambda: shot.exists() and out.exists(), 20), (tmp_path / "trainer.log").read_text()
