@@ -419,7 +419,7 @@ def cmd_rescore(args) -> int:
     if args.format == "json":
         rows = [{"file": d.loaded.path, "trainee": d.loaded.record.get("trainee", ""),
                  "score_before": (d.loaded.record.get("report") or {}).get("score"), "report": d.report} for d in done]
-        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(to_json(rows))
     else:
         for d in done:
             before = (d.loaded.record.get("report") or {}).get("score")

@@ -103,8 +103,72 @@ def _merge(into: dict, more: dict) -> None:
             into[key] = value
 
 
+def attribute_docstrings(cls: type) -> dict[str, str]:
+    """The docstring under each field of a model class (a string right after its annotated assignment), from its
+    source: what pydantic's use_attribute_docstrings reads, read here only when the schema is written."""
+    import ast
+    import inspect
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    except (OSError, TypeError, SyntaxError):
+        return {}
+    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+    out = {}
+    for node, after in zip(body, body[1:]):
+        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and isinstance(after, ast.Expr)
+                and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str)):
+            out[node.target.id] = inspect.cleandoc(after.value.value)
+    return out
+
+
+def _describe(schema: dict, root: type) -> None:
+    """Give every property of the schema the docstring of its field where it has no description yet."""
+    from pydantic import BaseModel
+
+    classes: dict[str, type] = {}
+    todo = [root]
+    while todo:
+        cls = todo.pop()
+        if cls.__name__ in classes:
+            continue
+        classes[cls.__name__] = cls
+        for sub in cls.__mro__[1:]:
+            if isinstance(sub, type) and issubclass(sub, BaseModel) and sub is not BaseModel:
+                todo.append(sub)
+        for field in cls.model_fields.values():
+            for arg in _types_in(field.annotation):
+                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    todo.append(arg)
+    nodes = [(root.__name__, schema)] + list(schema.get("$defs", {}).items())
+    for name, node in nodes:
+        cls = classes.get(name)
+        if cls is None:
+            continue
+        docs = {}
+        for klass in reversed(cls.__mro__):
+            if klass in classes.values():
+                docs.update(attribute_docstrings(klass))
+        for key, prop in node.get("properties", {}).items():
+            if key in docs and "description" not in prop:
+                prop["description"] = docs[key]
+
+
+def _types_in(annotation) -> list:
+    import typing
+
+    out, todo = [], [annotation]
+    while todo:
+        t = todo.pop()
+        out.append(t)
+        todo.extend(typing.get_args(t))
+    return out
+
+
 def scenario_schema() -> dict:
     schema = Scenario.model_json_schema(mode="validation")
+    _describe(schema, Scenario)
     known = names()
     per_map: dict[str, dict] = {m: {} for m in MAPS}
     for marker, kind, path, nullable, node in _marks(schema):

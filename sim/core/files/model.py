@@ -27,8 +27,10 @@ class FileModel(BaseModel):
     A model's validator is built when it first validates (defer_build): a start needs only a few of them.
     """
 
+    # the fields' docstrings are the schema's descriptions; they are read when the schema is written
+    # (sim.core.exercise.schema), not at every start (reading every class's source costs a quarter second)
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=False,
-                              use_attribute_docstrings=True, defer_build=True)
+                              use_attribute_docstrings=False, defer_build=True)
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:

@@ -114,8 +114,8 @@ def build_report(ev: Evaluation) -> dict:
     }
 
 
-def to_json(report: dict) -> str:
-    """The report as JSON, indented by two spaces; orjson writes the same text as the standard library's encoder
+def to_json(report: dict | list) -> str:
+    """The report (or a list of them) as JSON, indented by two spaces; orjson writes the same text as the standard library's encoder
     (indent=2, ensure_ascii=False) several times faster, which a report of 10^5 injections needs."""
     try:
         import orjson
