@@ -221,7 +221,7 @@ def import_records(paths, db: str | None = None, when: str | None = None,
                                        "marked as not verified)"))
             continue
         own = record_time(item.raw)
-        ready.append((item, own or when or _modified(item.path), own is not None))
+        ready.append((item, own or when or modified_time(item.path), own is not None))
     if ready:
         with Gradebook(db) as book:
             for item, stamp, own_time in ready:
@@ -230,7 +230,8 @@ def import_records(paths, db: str | None = None, when: str | None = None,
     return out
 
 
-def _modified(path: str) -> str | None:
+def modified_time(path: str) -> str | None:
+    """A file's modification time, ISO 8601 with the local UTC offset (None when it cannot be read)."""
     try:
         stamp = _dt.datetime.fromtimestamp(os.stat(path).st_mtime, _dt.timezone.utc).astimezone()
     except OSError:
