@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 
 from sim.core.exercise.scenario import LoadedScenario
 from sim.errors import InputError
-from sim.gradebook import record_time
-from sim.session import LoadedRecord, find_exercise, modified_time
+from sim.session import LoadedRecord, find_exercise, record_date
 
 VERDICT_ORDER = ("critical", "fail", "warn", "ok")
 GONE = ("The exercise file of this record is no longer here (nor a shipped exercise of its id), so the map cannot "
@@ -145,12 +144,6 @@ def runs(numbers, limit: int = 40) -> str:
 def short_time(stamp: str | None) -> str:
     """2026-05-09T14:30:05+02:00 as 2026-05-09 14:30 (the time where the attempt was made)."""
     return (stamp or "")[:16].replace("T", " ") or "date unknown"
-
-
-def record_date(item: LoadedRecord) -> str | None:
-    """The attempt's time: the record's own (saved, else ended or started), else its file's modification time, as
-    `mesosim gradebook import` gives it."""
-    return record_time(item.raw) or modified_time(item.path)
 
 
 @functools.lru_cache(maxsize=1)

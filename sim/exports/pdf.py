@@ -61,10 +61,19 @@ class Writer:
         self.pdf.set_text_color(*colour)
 
     def width(self, text: str) -> float:
-        key = (self.pdf.font_style, self.pdf.font_size_pt, text)
+        """The width of `text` in the current font [mm]: the sum of its characters' widths, each measured once
+        (the fonts are set without kerning or shaping, so this is what fpdf2 measures)."""
+        style, size = self.pdf.font_style, self.pdf.font_size_pt
+        key = (style, size, text)
         w = self._widths.get(key)
         if w is None:
-            w = self._widths[key] = self.pdf.get_string_width(text)
+            w = 0.0
+            for ch in text:
+                c = self._widths.get((style, size, ch))
+                if c is None:
+                    c = self._widths[(style, size, ch)] = self.pdf.get_string_width(ch)
+                w += c
+            self._widths[key] = w
         return w
 
     def wrap(self, text: str, width: float) -> list[str]:
