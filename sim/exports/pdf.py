@@ -161,7 +161,8 @@ def to_pdf(items: list[LoadedRecord]) -> bytes:
     pdf.alias_nb_pages()
     w = Writer(pdf)
     digests = [digest(it) for it in items]
-    links = [pdf.add_link() for _ in digests] if len(digests) > 1 else []
+    # named destinations: a summary row links to a report whose page is not known yet
+    links = [pdf.get_named_destination(f"attempt-{k + 1}") for k in range(len(digests))] if len(digests) > 1 else []
     if links:
         _summary(pdf, w, digests, links)
     for k, d in enumerate(digests):
@@ -169,7 +170,7 @@ def to_pdf(items: list[LoadedRecord]) -> bytes:
     return bytes(pdf.output())
 
 
-def _summary(pdf, w: Writer, digests: list[Digest], links: list[int]) -> None:
+def _summary(pdf, w: Writer, digests: list[Digest], links: list[str]) -> None:
     """The first page of several reports: one row per attempt (trainee, exercise, date, score, passed, signature),
     each a link to its report."""
     bad = sum(not d.signature_ok for d in digests)
@@ -179,9 +180,9 @@ def _summary(pdf, w: Writer, digests: list[Digest], links: list[int]) -> None:
     w.para(f"Score reports: {len(digests)} attempts", 16, True, after=1)
     passed = sum(d.passed for d in digests)
     w.para(f"{passed} passed, {len(digests) - passed} not passed; "
-           + (f"{bad} record(s) whose signature is NOT verified." if bad else "every signature verified."),
-           9.5, colour=MUTED, after=3)
-    cols = [("#", 8), ("trainee", 36), ("exercise", 52), ("date", 26), ("score", 14), ("passed", 18),
+           + (f"{bad} record(s) whose signature is NOT verified." if bad else "every signature verified.")
+           + " Each row opens its report.", 9.5, colour=MUTED, after=3)
+    cols = [("#", 8), ("trainee", 36), ("exercise", 50), ("date", 26), ("score", 14), ("passed", 20),
             ("signature", 26)]
 
     def head():
@@ -217,12 +218,12 @@ def _summary(pdf, w: Writer, digests: list[Digest], links: list[int]) -> None:
         pdf.set_y(y + h)
 
 
-def _attempt(pdf, w: Writer, d: Digest, link: int | None) -> None:
+def _attempt(pdf, w: Writer, d: Digest, link: str | None) -> None:
     pdf.running = (f"{d.trainee} · {d.title} · {d.date}", d.signature,
                    d.signature_ok)
     pdf.add_page()
     if link is not None:
-        pdf.set_link(link, page=pdf.page_no())
+        pdf.set_link(name=link.lstrip("#"), page=pdf.page_no())
     w.para(d.title, 16, True)
     w.para(f"Trainee {d.trainee} · exercise {d.scenario_id} ({d.mode}) · {d.date} · record {d.item.path}", 8.5,
            colour=MUTED, after=2)
