@@ -263,11 +263,9 @@ def _verdict_band(pdf, w: Writer, d: Digest) -> None:
 
 def _screening(pdf, w: Writer, d: Digest) -> None:
     colour = TEXT_RGB.get(d.screening_verdict or "", INK)
-    w.font(9.5, True, colour)
-    y = pdf.get_y()
     w.room(5)
+    w.font(9.5, True, colour)
     w.at(LEFT, pdf.get_y(), "Screening")
-    pdf.set_y(y)
     w.para(d.screening, 9.5, x=LEFT + 20, width=WIDTH - 20, after=1)
 
 

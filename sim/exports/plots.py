@@ -96,6 +96,7 @@ def learning_curves_png(panels: list[tuple[str, dict[str, list[dict]]]], style: 
     "score", "pass_mark", "passed"}, ...]})]."""
     plt = _pyplot()
     import matplotlib.dates as mdates
+    from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
 
     shown = list(dict.fromkeys(x for _t, series in panels for x in series))
@@ -105,15 +106,32 @@ def learning_curves_png(panels: list[tuple[str, dict[str, list[dict]]]], style: 
     fig.subplots_adjust(left=0.07, right=0.985, top=1 - 6 / size_mm[1], bottom=(legend_mm + 6) / size_mm[1],
                         hspace=0.42)
     for ax, (trainee, series) in zip(axes[:, 0], panels):
+        # a few artists a panel, whatever the number of exercises: one collection of lines, one of pass marks, one
+        # scatter per marker shape
+        lines, line_colours, marks, mark_colours = [], [], [], []
+        by_marker: dict[str, tuple[list, list, list, list]] = {}
         for exercise, points in series.items():
             colour, marker = style[exercise]
-            when = [_when(p["date"]) for p in points]
-            scores = [p["score"] for p in points]
-            ax.plot(when, scores, color=colour, linewidth=1.1)
-            ax.scatter(when, scores, marker=marker, s=16, zorder=3, edgecolors=colour, linewidths=0.9,
-                       facecolors=[colour if p["passed"] else "white" for p in points])
+            x = mdates.date2num([_when(p["date"]) for p in points])
+            y = [p["score"] for p in points]
+            lines.append(list(zip(x, y)))
+            line_colours.append(colour)
             for m in sorted({p["pass_mark"] for p in points if p.get("pass_mark") is not None}):
-                ax.axhline(m, color=colour, linestyle=(0, (4, 3)), linewidth=0.8, alpha=0.85)
+                marks.append(m)
+                mark_colours.append(colour)
+            xs, ys, faces, edges = by_marker.setdefault(marker, ([], [], [], []))
+            xs.extend(x)
+            ys.extend(y)
+            faces.extend(colour if p["passed"] else "white" for p in points)
+            edges.extend(colour for _p in points)
+        ax.add_collection(LineCollection(lines, colors=line_colours, linewidths=1.1))
+        if marks:
+            ax.hlines(marks, 0, 1, transform=ax.get_yaxis_transform(), colors=mark_colours,
+                      linestyles=[(0, (4, 3))], linewidths=0.8, alpha=0.85)
+        for marker, (xs, ys, faces, edges) in by_marker.items():
+            ax.scatter(xs, ys, marker=marker, s=16, zorder=3, facecolors=faces, edgecolors=edges, linewidths=0.9)
+        ax.xaxis_date()
+        ax.autoscale_view()
         ax.set_ylim(0, 102)
         ax.set_ylabel("score")
         ax.set_title(trainee, loc="left", fontweight="bold")

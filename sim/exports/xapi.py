@@ -30,7 +30,6 @@ VERBS = {
     "failed": "http://adlnet.gov/expapi/verbs/failed",
 }
 HOME_PAGE_ENV = "MESOSIM_XAPI_HOME_PAGE"
-MAX_REDIRECTS = 5
 
 
 def _web_address(value, where: str) -> str | None:
@@ -178,8 +177,7 @@ def _body(exc) -> str:
 
 
 def _opener():
-    """An opener that follows no redirect by itself: post_statements decides, so that the credentials stay with
-    the store that was named."""
+    """An opener that follows no redirect: the credentials stay with the store that was named."""
     import urllib.request
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -191,44 +189,34 @@ def _opener():
 
 def post_statements(statements: list[dict], lrs: str, auth: str | None, timeout: float = 30.0) -> int:
     """POST the statements to a Learning Record Store (`lrs` its base address or its statements resource, `auth`
-    "user:password"). Returns the HTTP status. A redirect is followed only when it keeps the method (307, 308) and,
-    with credentials, only to the same origin: the credentials are never sent to another address. Anything else
-    is an InputError with the store's own message."""
+    "user:password"). Returns the HTTP status. A redirect is never followed (the credentials go to the address
+    given and nowhere else, and a 301-303 would turn the POST into a GET): it is reported with the address it
+    names. Anything else the store refuses is an InputError with the store's own message."""
     import urllib.error
     import urllib.request
 
     url = statements_url(lrs)
-    data = json.dumps(statements, ensure_ascii=False).encode("utf-8")
-    opener = _opener()
-    first = url
-    for _hop in range(MAX_REDIRECTS + 1):
-        req = urllib.request.Request(url, data=data, method="POST")
-        req.add_header("Content-Type", "application/json")
-        req.add_header("X-Experience-API-Version", XAPI_VERSION)
-        if auth:
-            req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode("utf-8")).decode("ascii"))
-        try:
-            with opener.open(req, timeout=timeout) as resp:
-                return resp.status
-        except urllib.error.HTTPError as exc:
-            if exc.code in (301, 302, 303, 307, 308) and exc.headers.get("Location"):
-                target = urljoin(url, exc.headers["Location"])
-                if exc.code in (301, 302, 303):
-                    raise InputError.one("--lrs", f"the record store at {url} answered HTTP {exc.code}, moved to "
-                                         f"{target}; nothing was posted (the statements would not follow a "
-                                         f"{exc.code}): give --lrs {target}") from None
-                if auth and _origin(target) != _origin(first):
-                    raise InputError([Problem("--lrs", 0, 0, "", f"the record store at {url} redirects to {target}, "
-                                              f"another address (HTTP {exc.code}); the credentials were not sent "
-                                              f"there and nothing was posted: give --lrs {target} if that is the "
-                                              "store")]) from None
-                url = target
-                continue
-            body = _body(exc)
-            raise InputError.one("--lrs", f"the record store at {url} refused the statements: HTTP {exc.code} "
-                                 f"{exc.reason}" + (f": {body}" if body else "")) from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise InputError.one("--lrs", f"cannot reach the record store at {url}: "
-                                 f"{getattr(exc, 'reason', None) or exc}") from None
-    raise InputError.one("--lrs", f"the record store at {first} redirected more than {MAX_REDIRECTS} times; nothing "
-                         "was posted")
+    req = urllib.request.Request(url, data=json.dumps(statements, ensure_ascii=False).encode("utf-8"),
+                                 method="POST")
+    req.add_header("Content-Type", "application/json")
+    req.add_header("X-Experience-API-Version", XAPI_VERSION)
+    if auth:
+        req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode("utf-8")).decode("ascii"))
+    try:
+        with _opener().open(req, timeout=timeout) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        if 300 <= exc.code < 400:
+            target = urljoin(url, exc.headers.get("Location") or "")
+            other = _origin(target) != _origin(url)
+            sent = ("the credentials were not sent there and nothing was posted" if auth and other
+                    else "nothing was posted")
+            raise InputError([Problem("--lrs", 0, 0, "", f"the record store at {url} redirects to {target}"
+                                      + (", another address" if other else "") + f" (HTTP {exc.code}); {sent}: "
+                                      f"give --lrs {target} if that is the store")]) from None
+        body = _body(exc)
+        raise InputError.one("--lrs", f"the record store at {url} refused the statements: HTTP {exc.code} "
+                             f"{exc.reason}" + (f": {body}" if body else "")) from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise InputError.one("--lrs", f"cannot reach the record store at {url}: "
+                             f"{getattr(exc, 'reason', None) or exc}") from None
