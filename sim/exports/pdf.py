@@ -204,7 +204,7 @@ def _summary(pdf, w: Writer, digests: list[Digest], links: list[str]) -> None:
             pdf.set_fill_color(244, 246, 248)
             pdf.rect(LEFT, y - 0.4, WIDTH, h, style="F")
         w.font(8.5)
-        cells = [str(k + 1), w.clip(d.trainee, 34), w.clip(d.title, 50), d.date, f"{d.score:.1f}"]
+        cells = [str(k + 1), w.clip(d.trainee, 33), w.clip(d.title, 47), d.date, f"{d.score:.1f}"]
         x = LEFT
         for (name, cw), text in zip(cols, cells):
             w.at(x, y, text, right=x + cw - 2 if name == "score" else None)
