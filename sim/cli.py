@@ -71,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("-o", "--output", metavar="OUT", help="the file to write (default: standard output; a PDF "
                     "needs a file)")
     rp.add_argument("--lrs", metavar="URL", help="with --format xapi: also post the statements to this Learning "
-                    "Record Store endpoint")
+                    "Record Store (its base address or its statements resource); the trainees' accounts are at the "
+                    "address MESOSIM_XAPI_HOME_PAGE or xapi.home_page in config.yaml gives")
     rp.add_argument("--lrs-auth", metavar="USER:PASSWORD",
                     help="basic-auth credentials for --lrs (or the MESOSIM_LRS_AUTH environment variable)")
     add_library_option(rp)
@@ -346,47 +347,47 @@ def cmd_report(args) -> int:
 
     import sim.exports as reports
 
+    if args.lrs and args.format != "xapi":
+        return _report_problems([Problem("--lrs", 0, 0, "", "--lrs goes with --format xapi")])
     if args.format == "pdf" and args.output in (None, "-"):
         return _report_problems([Problem("-o", 0, 0, "", "a PDF needs an output file: -o REPORT.pdf")])
     items = reports.load_records(args.records)
-    reports.write(items, args.format, args.output)
+    if args.format != "xapi":
+        reports.write(items, args.format, args.output)
+        return EXIT_OK
+    from sim.exports.xapi import post_statements, xapi_statements
+
+    statements = xapi_statements(items)
+    reports.emit(json.dumps(statements, indent=2, ensure_ascii=False) + "\n", args.output)
     if args.lrs:
-        if args.format != "xapi":
-            return _report_problems([Problem("--lrs", 0, 0, "", "--lrs goes with --format xapi")])
-        status = reports.post_statements(reports.xapi_statements(items), args.lrs,
-                                         args.lrs_auth or os.environ.get("MESOSIM_LRS_AUTH"))
-        print(f"posted {3 * len(items)} statement(s) to {args.lrs} (HTTP {status})", file=sys.stderr)
+        status = post_statements(statements, args.lrs, args.lrs_auth or os.environ.get("MESOSIM_LRS_AUTH"))
+        had = " (the record store had them already)" if status == 204 else ""
+        print(f"posted {len(statements)} statement(s) to {args.lrs} (HTTP {status}){had}", file=sys.stderr)
     return EXIT_OK
 
 
 def cmd_cohort(args) -> int:
     from sim.gradebook import Gradebook
-
-    book = Gradebook(args.db)
-    try:
-        rows = book.attempts(args.trainee, args.scenario)
-        records = [book.record(r["id"]) for r in rows]
-    finally:
-        book.close()
-    if not rows:
-        print("the gradebook holds no attempt for this selection", file=sys.stderr)
     import sim.exports as reports
 
+    if args.format == "pdf" and args.output in (None, "-"):
+        return _report_problems([Problem("-o", 0, 0, "", "a PDF needs an output file: -o COHORT.pdf")])
+    with Gradebook(args.db) as book:
+        book.check_selection(args.trainee, args.scenario)
+        rows = book.attempts(args.trainee, args.scenario)
+    if not rows:
+        print("the gradebook holds no attempt for this selection", file=sys.stderr)
     if args.format == "csv":
-        data: str | bytes = reports.cohort_csv(rows)
-    elif args.format == "json":
-        data = json.dumps(reports.cohort_summary(rows, records), indent=2, ensure_ascii=False) + "\n"
+        from sim.exports.tables import cohort_csv
+
+        data: str | bytes = cohort_csv(rows)
     else:
-        if args.output in (None, "-"):
-            return _report_problems([Problem("-o", 0, 0, "", "a PDF needs an output file: -o COHORT.pdf")])
-        data = reports.cohort_pdf(reports.cohort_summary(rows, records))
-    if args.output in (None, "-"):
-        sys.stdout.write(data)
-    else:
-        try:
-            Path(args.output).write_bytes(data if isinstance(data, bytes) else data.encode())
-        except OSError as exc:
-            return _report_problems([Problem(args.output, 0, 0, "", f"cannot write: {exc.strerror or exc}")])
+        from sim.exports.cohort import cohort_pdf, cohort_summary
+
+        summary = cohort_summary(rows, args.trainee, args.scenario)
+        data = (json.dumps(summary, indent=2, ensure_ascii=False) + "\n" if args.format == "json"
+                else cohort_pdf(summary))
+    reports.emit(data, args.output)
     return EXIT_OK
 
 
@@ -475,6 +476,7 @@ def cmd_gradebook_list(args) -> int:
     from sim.gradebook import Gradebook
 
     with Gradebook(args.db) as book:
+        book.check_selection(args.trainee, args.scenario)
         rows = book.attempts(args.trainee, args.scenario)
     if args.format == "json":
         keys = ("id", "uid", "trainee", "scenario", "when", "score", "passed", "signed", "label", "labelled_by",
@@ -798,6 +800,9 @@ def cmd_preview(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import os
+
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # stdout carries reports: never pygame's greeting
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -28,11 +28,13 @@ from sqlalchemy.dialects import postgresql as _postgresql
 from sqlalchemy.dialects import sqlite as _sqlite
 
 from sim.errors import InputError, Problem, UnavailableError
+from sim.core.records.times import record_time
 from sim.core.records.signing import canonical, verify
 from sim.paths import config_file, gradebook_file
 
-SCHEMA_VERSION = 2
-"""1: trainees, scenarios, attempts, gradebook_meta. 2: attempts.saved (when the record was written) and labels."""
+SCHEMA_VERSION = 3
+"""1: trainees, scenarios, attempts, gradebook_meta. 2: attempts.saved (when the record was written) and labels.
+3: attempts.pass_mark and attempts.findings (what a cohort report needs, so that it never parses a record)."""
 LABELS = ("competent", "not-competent")
 BUSY_TIMEOUT_MS = 10_000
 """How long SQLite waits for another connection's write lock before it says busy (and the transaction is retried)."""
@@ -69,9 +71,13 @@ attempts = sa.Table(
     sa.Column("critical", sa.Integer, nullable=False),
     sa.Column("injections", sa.Integer, nullable=False),
     sa.Column("signed", sa.Boolean, nullable=False),
-    sa.Column("record", sa.Text, nullable=False),
     sa.Column("added", sa.Text, nullable=False),
     sa.Column("saved", sa.Text),
+    sa.Column("pass_mark", sa.Float),
+    sa.Column("findings", sa.Text),
+    # Last: SQLite reads a column after a long one by walking its overflow pages; a report that never reads the
+    # record must not pay for it (a gradebook made by an earlier version keeps its order: slower, the same).
+    sa.Column("record", sa.Text, nullable=False),
     sa.Index("attempts_trainee", "trainee_id"),
     sa.Index("attempts_scenario", "scenario_id"),
 )
@@ -132,12 +138,21 @@ def record_uid(record: dict) -> str:
     return hashlib.sha256(canonical(record)).hexdigest()
 
 
-def record_time(record: dict) -> str | None:
-    """The time a record carries: when it was saved, else when the attempt ended or started (older records)."""
-    for key in ("saved", "ended", "started"):
-        if isinstance(record.get(key), str) and record[key]:
-            return record[key]
-    return None
+def finding_counts(report: dict) -> list[list]:
+    """The attempt's findings by kind: [rule, verdict, structure ("" when none), injections concerned (0 for a
+    finding of the attempt as a whole)], sorted. A cohort counts each kind once per attempt from this."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for entry in report.get("injections") or ():
+        for key in {(f["rule"], f["verdict"], f.get("structure") or "") for f in entry.get("findings") or ()}:
+            counts[key] = counts.get(key, 0) + 1
+    for f in report.get("attempt_findings") or ():
+        counts.setdefault((f["rule"], f["verdict"], f.get("structure") or ""), 0)
+    return [[*key, n] for key, n in sorted(counts.items())]
+
+
+def name_key(name: str | None) -> str:
+    """A trainee's name as it is matched: without regard to case and spacing ("ann  LEE" is "Ann Lee")."""
+    return " ".join((name or "").split()).casefold()
 
 
 def now() -> str:
@@ -287,6 +302,20 @@ class Gradebook:
             columns = {col["name"] for col in sa.inspect(c).get_columns("attempts")}
             if "saved" not in columns:
                 c.execute(sa.text("ALTER TABLE attempts ADD COLUMN saved TEXT"))
+        if version < 3:
+            columns = {col["name"] for col in sa.inspect(c).get_columns("attempts")}
+            for name, kind in (("pass_mark", "FLOAT"), ("findings", "TEXT")):
+                if name not in columns:
+                    c.execute(sa.text(f"ALTER TABLE attempts ADD COLUMN {name} {kind}"))
+            # Filled once from the records, so that no cohort report has to read them again.
+            todo = c.execute(sa.select(attempts.c.id, attempts.c.record).where(attempts.c.findings.is_(None))).all()
+            for row_id, text in todo:
+                try:
+                    rep = json.loads(text)["report"]
+                    values = {"pass_mark": float(rep["pass_mark"]), "findings": json.dumps(finding_counts(rep))}
+                except (ValueError, KeyError, TypeError):
+                    values = {"findings": "[]"}  # not a record this version can read: no findings to count
+                c.execute(attempts.update().where(attempts.c.id == row_id).values(**values))
 
     # -- writing
 
@@ -326,6 +355,8 @@ class Gradebook:
             score=float(rep["score"]), passed=bool(rep["passed"]), critical=int(rep.get("critical_findings", 0)),
             injections=len(record.get("injections", [])), signed=signed,
             record=json.dumps(record, ensure_ascii=False), added=added, saved=record_time(record) or when,
+            pass_mark=float(rep["pass_mark"]) if rep.get("pass_mark") is not None else None,
+            findings=json.dumps(finding_counts(rep)),
         )
 
         def work() -> tuple[int, bool]:
@@ -371,7 +402,8 @@ class Gradebook:
                           attempts.c.scenario_id.label("scenario"), scenarios.c.title, attempts.c.mode,
                           attempts.c.started, attempts.c.ended, attempts.c.score, attempts.c.passed,
                           attempts.c.critical, attempts.c.injections, attempts.c.signed, attempts.c.added,
-                          attempts.c.saved, labels.c.label, labels.c.labelled_by, labels.c.labelled_at)
+                          attempts.c.saved, attempts.c.pass_mark, attempts.c.findings, labels.c.label,
+                          labels.c.labelled_by, labels.c.labelled_at)
                 .join(trainees, attempts.c.trainee_id == trainees.c.id)
                 .join(scenarios, attempts.c.scenario_id == scenarios.c.id)
                 .outerjoin(labels, labels.c.attempt_uid == attempts.c.uid)
@@ -392,13 +424,40 @@ class Gradebook:
 
     def attempts(self, trainee: str | None = None, scenario: str | None = None) -> list[dict]:
         """Attempts in the order they were added, with the trainee's name, the scenario's title, the time of the
-        attempt (`when`: the record's own, else when it was added) and the instructor's label (or None)."""
+        attempt (`when`: the record's own, else when it was added), its pass mark, its findings by kind
+        (finding_counts, as JSON text) and the instructor's label (or None). `trainee` is matched without regard
+        to case and spacing (name_key)."""
         q = self._select()
         if trainee:
-            q = q.where(trainees.c.name == trainee)
+            ids = [r["id"] for r in self._read(sa.select(trainees.c.id, trainees.c.name))
+                   if name_key(r["name"]) == name_key(trainee)]
+            q = q.where(attempts.c.trainee_id.in_(ids))
         if scenario:
             q = q.where(attempts.c.scenario_id == scenario)
         return self._attempt_rows(q)
+
+    def scenario_ids(self) -> list[str]:
+        """The exercises the gradebook holds attempts of."""
+        return [r["id"] for r in self._read(sa.select(scenarios.c.id).order_by(scenarios.c.id))]
+
+    def check_selection(self, trainee: str | None = None, scenario: str | None = None) -> None:
+        """An InputError naming `trainee` or `scenario` when the gradebook knows no such one, with the closest it
+        knows ("did you mean")."""
+        import difflib
+
+        problems = []
+        if trainee and not any(name_key(n) == name_key(trainee) for n in self.trainees()):
+            names = self.trainees()
+            close = difflib.get_close_matches(name_key(trainee), [name_key(n) for n in names], n=3, cutoff=0.5)
+            spelled = [next(n for n in names if name_key(n) == k) for k in close]
+            problems.append(Problem("--trainee", 0, 0, "", f'no trainee "{trainee}" in the gradebook at '
+                                    f"{self._safe_url()}" + _did_you_mean(spelled, names)))
+        if scenario and scenario not in (ids := self.scenario_ids()):
+            close = difflib.get_close_matches(scenario, ids, n=3, cutoff=0.5)
+            problems.append(Problem("--scenario", 0, 0, "", f'no attempt of the exercise "{scenario}" in the '
+                                    f"gradebook at {self._safe_url()}" + _did_you_mean(close, ids)))
+        if problems:
+            raise InputError(problems)
 
     def find(self, ref: str) -> dict:
         """The attempt with this row id (as `mesosim gradebook list` shows it) or attempt id."""
@@ -439,6 +498,14 @@ class Gradebook:
              .where(attempts.c.scenario_id == scenario_id)
              .order_by(attempts.c.id))
         return [(json.loads(r["record"]), r["label"]) for r in self._read(q)]
+
+
+def _did_you_mean(close: list[str], known: list[str]) -> str:
+    if close:
+        return "; did you mean " + " or ".join(f'"{c}"' for c in close) + "?"
+    if not known:
+        return " (it holds none yet)"
+    return f" (it holds {len(known)}; mesosim gradebook list shows them)"
 
 
 def labelled(scenario_id: str, db: str | None = None) -> list[tuple[dict, str]]:

@@ -18,6 +18,7 @@ from sim.core.exercise.scenario import LoadedScenario, load_scenario
 from sim.core.exercise.techniques import Library
 from sim.core.records.attempt import Attempt, evaluate_attempts, now
 from sim.core.records.model import normalized
+from sim.core.records.times import record_time
 from sim.core.records.signing import read_record, verify, write_record
 from sim.core.scoring.config import Config
 from sim.core.scoring import ScreeningAnswer
@@ -206,7 +207,7 @@ def import_records(paths, db: str | None = None, when: str | None = None,
     read and checked and its signature verified; a record already there is not added twice. The attempt's time is
     the record's own (saved, else ended or started), else `when`, else the file's modification time. Records whose
     signature does not verify are refused unless `unverified` (then kept, marked as not signed)."""
-    from sim.gradebook import Gradebook, record_time
+    from sim.gradebook import Gradebook
 
     out = ImportResult([], [], [])
     ready: list[tuple[LoadedRecord, str | None, bool]] = []
@@ -221,7 +222,7 @@ def import_records(paths, db: str | None = None, when: str | None = None,
                                        "marked as not verified)"))
             continue
         own = record_time(item.raw)
-        ready.append((item, own or when or _modified(item.path), own is not None))
+        ready.append((item, own or when or modified_time(item.path), own is not None))
     if ready:
         with Gradebook(db) as book:
             for item, stamp, own_time in ready:
@@ -230,7 +231,14 @@ def import_records(paths, db: str | None = None, when: str | None = None,
     return out
 
 
-def _modified(path: str) -> str | None:
+def record_date(item: LoadedRecord) -> str | None:
+    """An attempt's time: the record's own (saved, else ended or started), else its file's modification time, as
+    `mesosim gradebook import` gives it."""
+    return record_time(item.raw) or modified_time(item.path)
+
+
+def modified_time(path: str) -> str | None:
+    """A file's modification time, ISO 8601 with the local UTC offset (None when it cannot be read)."""
     try:
         stamp = _dt.datetime.fromtimestamp(os.stat(path).st_mtime, _dt.timezone.utc).astimezone()
     except OSError:

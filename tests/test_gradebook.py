@@ -213,3 +213,23 @@ def test_the_trainer_replay_says_when_its_record_is_not_kept(tmp_path, capsys, m
     (tmp_path / "file").write_text("")
     assert main(["run", "face-free", "--replay", str(log), "--save", str(tmp_path / "file" / "r.json")]) == 2
     assert "The attempt could not be saved" in capsys.readouterr().err
+
+
+def test_schema_2_gains_the_pass_mark_and_the_findings_from_its_records(tmp_path, capsys, db_url):
+    """A gradebook of the previous schema: its rows get the pass mark and the findings by kind from their own
+    records on the first open, so that a cohort report never reads a record."""
+    import json as _json
+
+    from sim.gradebook import finding_counts, meta_table
+
+    rec = _score(tmp_path, capsys, BAD, "Ann", db_url, "a")
+    with Gradebook(db_url) as book:
+        with book.engine.begin() as c:
+            c.execute(sa.text("UPDATE attempts SET pass_mark = NULL, findings = NULL"))
+            c.execute(meta_table.update().values(value="2"))
+    with Gradebook(db_url) as book:
+        (row,) = book.attempts()
+    assert row["pass_mark"] == rec["report"]["pass_mark"]
+    assert _json.loads(row["findings"]) == finding_counts(rec["report"]) != []
+    assert ["danger", "critical", "supratrochlear-artery-left", 1] in _json.loads(row["findings"])
+

@@ -65,29 +65,69 @@ def _shape(tag: str, **attrs) -> str:
     return f"<{tag} {body}/>"
 
 
-def _mark(u: float, v: float, verdict: str) -> str:
-    """One injection: ok a disc, warn a triangle, fail a square, critical an X in a ring (colour and shape)."""
-    c, r = VERDICT[verdict], MARK_MM
+def _mark(u: float, v: float, verdict: str, r: float = MARK_MM) -> str:
+    """One injection: ok a disc, warn a triangle, fail a square, critical an X in a ring (colour and shape); `r`
+    is half its size."""
+    c, k = VERDICT[verdict], r / MARK_MM
     if verdict == "ok":
         return _shape("circle", cx=f"{u:.2f}", cy=f"{v:.2f}", r=f"{r * 0.8:.2f}", fill=c, stroke="#ffffff",
-                      stroke_width="0.3")
+                      stroke_width=f"{0.3 * k:.2f}")
     if verdict == "warn":
         pts = f"{u:.2f},{v - r:.2f} {u + r:.2f},{v + r * 0.8:.2f} {u - r:.2f},{v + r * 0.8:.2f}"
-        return _shape("polygon", points=pts, fill=c, stroke="#ffffff", stroke_width="0.3")
+        return _shape("polygon", points=pts, fill=c, stroke="#ffffff", stroke_width=f"{0.3 * k:.2f}")
     if verdict == "fail":
         return _shape("rect", x=f"{u - r * 0.8:.2f}", y=f"{v - r * 0.8:.2f}", width=f"{r * 1.6:.2f}",
-                      height=f"{r * 1.6:.2f}", fill=c, stroke="#ffffff", stroke_width="0.3")
+                      height=f"{r * 1.6:.2f}", fill=c, stroke="#ffffff", stroke_width=f"{0.3 * k:.2f}")
     a = r * 0.6
     return (_shape("circle", cx=f"{u:.2f}", cy=f"{v:.2f}", r=f"{r:.2f}", fill="#ffffff", stroke=c,
-                   stroke_width="0.5")
+                   stroke_width=f"{0.5 * k:.2f}")
             + _shape("path", d=f"M{u - a:.2f},{v - a:.2f} L{u + a:.2f},{v + a:.2f} M{u - a:.2f},{v + a:.2f} "
-                               f"L{u + a:.2f},{v - a:.2f}", fill="none", stroke=c, stroke_width="0.5"))
+                               f"L{u + a:.2f},{v - a:.2f}", fill="none", stroke=c, stroke_width=f"{0.5 * k:.2f}"))
 
 
-def map_svg(scenario: LoadedScenario, entries: list[dict], numbers: bool = True, danger: bool = True) -> str:
+MARK_WORDS = {"ok": "done right (disc)", "warn": "warning (triangle)", "fail": "failed (square)",
+              "critical": "critical (X in a ring)"}
+"""The legend of the marks, in the order of the verdicts."""
+SEVERITY_WORDS = {"critical": "danger: vision or occlusion", "high": "danger: high", "moderate": "danger: moderate",
+                  "low": "danger: low"}
+"""The legend of the danger structures' colours."""
+
+
+def legend_svg(verdicts=tuple(MARK_WORDS), severities=(), target: bool = False, size_mm: float = 4.0) -> str:
+    """A legend as its own small SVG (one row per item): the marks of `verdicts`, the target area, the danger
+    colours of `severities`."""
+    rows = [("mark", v, MARK_WORDS[v]) for v in verdicts]
+    if target:
+        rows.append(("target", "", "target area"))
+    rows += [("severity", s, SEVERITY_WORDS[s]) for s in severities]
+    h, out = size_mm * 1.5, []
+    for k, (kind, key, words) in enumerate(rows):
+        u, v = size_mm * 0.6, h * k + h / 2
+        if kind == "mark":
+            out.append(_mark(u, v, key, size_mm * 0.4))
+        elif kind == "target":
+            out.append(_shape("rect", x=f"{u - size_mm * 0.45:.2f}", y=f"{v - size_mm * 0.35:.2f}",
+                              width=f"{size_mm * 0.9:.2f}", height=f"{size_mm * 0.7:.2f}", fill=PALETTE["target"],
+                              fill_opacity="0.25", stroke=PALETTE["target"], stroke_width="0.3"))
+        else:
+            out.append(_shape("rect", x=f"{u - size_mm * 0.45:.2f}", y=f"{v - size_mm * 0.35:.2f}",
+                              width=f"{size_mm * 0.9:.2f}", height=f"{size_mm * 0.7:.2f}", fill=SEVERITY[key],
+                              fill_opacity="0.25", stroke=SEVERITY[key], stroke_width="0.4"))
+        out.append(f'<text x="{size_mm * 1.4:.2f}" y="{v + size_mm * 0.3:.2f}" font-size="{size_mm * 0.8:.2f}" '
+                   f'font-family="Noto Sans, sans-serif" fill="{PALETTE["ink"]}">{escape(words)}</text>')
+    width, height = size_mm * 16, h * len(rows)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.2f} {height:.2f}" width="{width:.1f}mm" '
+            f'height="{height:.1f}mm" class="legend">' + "".join(out) + "</svg>")
+
+
+def map_svg(scenario: LoadedScenario, entries: list[dict], numbers: bool = True, danger: bool = True,
+            frame: Frame | None = None, mark_mm: float = MARK_MM, font_mm: float = 2.6) -> str:
     """The map with `entries` (report injections: x_mm, y_mm, verdict, index) numbered from 1 as the window shows
-    them. `numbers=False` leaves the numbers out (the PDF writes them itself, in its own font)."""
-    frame = frame_of(scenario)
+    them, each number beside its mark where it has room (place_numbers). `numbers=False` leaves the numbers out
+    (the PDF writes them itself, in its own font). `frame` is the part of the map shown (default: all of it,
+    frame_of; worked_frame zooms to an attempt); `mark_mm` and `font_mm` size the marks and numbers [map mm], so
+    that a zoomed map can keep them the same size on paper."""
+    frame = frame or frame_of(scenario)
     drawing = {d[0]: (d[1], d[2], d[3]) for d in scenario.atlas.drawing}
     face = scenario.atlas.map == "face"
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{frame.x0:.2f} {frame.y0:.2f} {frame.width:.2f} '
@@ -172,12 +212,95 @@ def map_svg(scenario: LoadedScenario, entries: list[dict], numbers: bool = True,
                           fill=PALETTE["mole"]))
         out.append(_shape("circle", cx=f"{u:.2f}", cy=f"{v:.2f}", r=f"{spot.radius_mm:.2f}", fill="none",
                           stroke=SEVERITY[spot.severity], stroke_width="0.4"))
-    for e in entries:
-        u, v = frame.point(e["x_mm"], e["y_mm"])
-        out.append(f'<g class="mark">{_mark(u, v, e["verdict"])}')
-        if numbers:
-            out.append(f'<text x="{u + MARK_MM + 0.3:.2f}" y="{v - MARK_MM:.2f}" font-size="2.6" '
-                       f'font-family="Noto Sans, sans-serif" fill="{PALETTE["ink"]}">{e["index"] + 1}</text>')
-        out.append("</g>")
+    out.append(marks_svg(frame, entries, numbers, mark_mm, font_mm))
     out.append("</svg>")
     return "\n".join(out)
+
+
+def marks_svg(frame: Frame, entries: list[dict], numbers: bool = True, mark_mm: float = MARK_MM,
+              font_mm: float = 2.6) -> str:
+    """The injections as marks (one `<g class="mark">` each, its number inside when it has room), in the SVG units
+    of `frame`: an overlay for any drawing of the map."""
+    if not entries:
+        return ""
+    uv = np.array([frame.point(e["x_mm"], e["y_mm"]) for e in entries], dtype=float)
+    labels = [str(e["index"] + 1) for e in entries]
+    placed = dict(place_numbers(uv, labels, mark_mm, font_mm)) if numbers else {}
+    out = []
+    for k, (e, (u, v)) in enumerate(zip(entries, uv)):
+        out.append(f'<g class="mark">{_mark(u, v, e["verdict"], mark_mm)}')
+        if k in placed:
+            x, y = placed[k]
+            out.append(f'<text x="{x:.2f}" y="{y:.2f}" font-size="{font_mm:.2f}" font-family="Noto Sans, sans-serif" '
+                       f'fill="{PALETTE["ink"]}" stroke="#ffffff" stroke-width="{font_mm * 0.22:.2f}" '
+                       f'paint-order="stroke">{labels[k]}</text>')
+        out.append("</g>")
+    return "\n".join(out)
+
+
+def worked_frame(scenario: LoadedScenario, entries: list[dict], aspect: float, pad_mm: float = 8.0,
+                 min_mm: float = 45.0) -> Frame:
+    """The part of the map an attempt worked on: its injections and the exercise's target areas, `pad_mm` around
+    them, at least `min_mm` across, widened to `aspect` (width / height) when it is narrower (a wider one keeps
+    its own shape), kept inside the map's extent where it fits."""
+    full = frame_of(scenario)
+    pts = [full.point(e["x_mm"], e["y_mm"]) for e in entries]
+    for _name, poly in scenario.target_polygons:
+        pts += [full.point(float(x), float(y)) for x, y in np.asarray(poly, dtype=float).reshape(-1, 2)]
+    if not pts:
+        return full
+    uv = np.asarray(pts, dtype=float)
+    (u0, v0), (u1, v1) = uv.min(axis=0) - pad_mm, uv.max(axis=0) + pad_mm
+    w, h = max(u1 - u0, min_mm), max(v1 - v0, min_mm)
+    w = max(w, h * aspect)
+    cu, cv = (u0 + u1) / 2, (v0 + v1) / 2
+
+    def fit(centre: float, size: float, lo: float, extent: float) -> float:
+        if size >= extent:
+            return lo + (extent - size) / 2  # larger than the map: centred on it
+        return min(max(centre - size / 2, lo), lo + extent - size)
+
+    return Frame(fit(cu, w, full.x0, full.width), fit(cv, h, full.y0, full.height), w, h, full.sx)
+
+
+def place_numbers(uv: np.ndarray, labels: list[str], mark_mm: float, font_mm: float,
+                  limit: int = 3000) -> list[tuple[int, tuple[float, float]]]:
+    """Where each injection's number goes: beside its mark (right, left, above, below, then the diagonals), never
+    over another mark or number; a number with no free place is left out (the report's list names every
+    injection). Returns (entry, text baseline-left position) pairs, in the units of `uv`. Past `limit` marks no
+    number can be read anyway: none is placed."""
+    n = len(labels)
+    if n == 0 or n > limit:
+        return []
+    cw, th, r = 0.58 * font_mm, 0.75 * font_mm, mark_mm
+    cell = max(4 * cw + 2 * r, th + 2 * r)
+    grid: dict[tuple[int, int], list[tuple[float, float, float, float]]] = {}
+
+    def cells(box):
+        for gx in range(int(box[0] // cell), int(box[2] // cell) + 1):
+            for gy in range(int(box[1] // cell), int(box[3] // cell) + 1):
+                yield gx, gy
+
+    def add(box):
+        for key in cells(box):
+            grid.setdefault(key, []).append(box)
+
+    def free(box):
+        return not any(b[0] < box[2] and box[0] < b[2] and b[1] < box[3] and box[1] < b[3]
+                       for key in cells(box) for b in grid.get(key, ()))
+
+    for u, v in uv:
+        add((u - r, v - r, u + r, v + r))
+    out = []
+    gap = 0.25 * r
+    for k, ((u, v), text) in enumerate(zip(uv, labels)):
+        w = cw * len(text)
+        for x, y in ((u + r + gap, v + th / 2), (u - r - gap - w, v + th / 2), (u - w / 2, v - r - gap),
+                     (u - w / 2, v + r + gap + th), (u + r * 0.7, v - r * 0.7), (u - r * 0.7 - w, v - r * 0.7),
+                     (u + r * 0.7, v + r * 0.7 + th), (u - r * 0.7 - w, v + r * 0.7 + th)):
+            box = (x, y - th, x + w, y)
+            if free(box):
+                add(box)
+                out.append((k, (x, y)))
+                break
+    return out

@@ -168,7 +168,7 @@ def to_text(report: dict) -> str:
         flagged.sort(key=lambda e: (-rank[e["verdict"]], e["index"]))
         for e in flagged:
             where = e["region"] or "off the map"
-            lines.append(f"  #{e['index']} at ({e['x_mm']:g}, {e['y_mm']:g}) mm, {where}, {e['technique']}: "
+            lines.append(f"  #{e['index'] + 1} at ({e['x_mm']:g}, {e['y_mm']:g}) mm, {where}, {e['technique']}: "
                          f"{e['verdict']}")
             for f in sorted(e["findings"], key=lambda f: -rank[f["verdict"]]):
                 lines.append(f"      [{f['verdict']}] {f['rule']}: {f['message']} ({f['source']})")
