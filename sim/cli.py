@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from sim import __version__
-from sim.errors import InputError, Problem, UnavailableError
+from sim.errors import InputError, Problem, UnavailableError, one_line
 
 EXIT_OK, EXIT_UNAVAILABLE, EXIT_INPUT = 0, 1, 2
 DEFAULT_SCENARIO = "face-free"
@@ -61,8 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "needs a file)")
     rp.add_argument("--lrs", metavar="URL", help="with --format xapi: also post the statements to this Learning "
                     "Record Store endpoint")
-    rp.add_argument("--lrs-auth", metavar="USER:PASSWORD",
-                    help="basic-auth credentials for --lrs (or the MESOSIM_LRS_AUTH environment variable)")
+    rp.add_argument("--lrs-auth", metavar="USER:PASSWORD", help=argparse.SUPPRESS)
+    rp.add_argument("--lrs-auth-file", metavar="FILE",
+                    help="a file (readable by you only) holding the basic-auth credentials USER:PASSWORD for --lrs; "
+                    "or the MESOSIM_LRS_AUTH environment variable. Never on the command line, where every user "
+                    "of the machine can read it")
 
     co = sub.add_parser("cohort", help="the gradebook over time: learning curves, pass rates, common findings")
     co.set_defaults(func=cmd_cohort)
@@ -295,7 +298,7 @@ def cmd_score(args) -> int:
         from sim.session import save_attempt, write_failure
 
         attempt = Attempt(scenario, library, config, args.mode or scenario.spec.mode, args.trainee, answer,
-                          inj.records())
+                          inj.records(), provenance="scored-log")
         try:
             saved = save_attempt(attempt, args.save, args.db, source={"kind": "injection log", "file": str(args.log)},
                                  times_known=False)
@@ -315,15 +318,39 @@ def cmd_report(args) -> int:
 
     if args.format == "pdf" and args.output in (None, "-"):
         return _report_problems([Problem("-o", 0, 0, "", "a PDF needs an output file: -o REPORT.pdf")])
+    if args.lrs_auth is not None:
+        return _report_problems([Problem("--lrs-auth", 0, 0, "", "a password on the command line can be read by "
+                                         "every user of this machine (ps); put USER:PASSWORD in a file readable by "
+                                         "you only and give --lrs-auth-file FILE, or set MESOSIM_LRS_AUTH")])
+    if args.lrs and args.format != "xapi":
+        return _report_problems([Problem("--lrs", 0, 0, "", "--lrs goes with --format xapi")])
+    auth = None
+    if args.lrs:
+        auth = _lrs_auth(args.lrs_auth_file) if args.lrs_auth_file else os.environ.get("MESOSIM_LRS_AUTH")
     items = reports.load_records(args.records)
     reports.write(items, args.format, args.output)
     if args.lrs:
-        if args.format != "xapi":
-            return _report_problems([Problem("--lrs", 0, 0, "", "--lrs goes with --format xapi")])
-        status = reports.post_statements(reports.xapi_statements(items), args.lrs,
-                                         args.lrs_auth or os.environ.get("MESOSIM_LRS_AUTH"))
-        print(f"posted {3 * len(items)} statement(s) to {args.lrs} (HTTP {status})", file=sys.stderr)
+        from sim.errors import RefusedError
+
+        bad = [Problem(it.path, 0, 0, "", f"{it.status}; an unverified record is not posted") for it in items
+               if not it.verified]
+        if bad:
+            raise RefusedError(bad + [Problem("--lrs", 0, 0, "", "nothing was posted")])
+        statements = reports.xapi_statements(items)
+        status = reports.post_statements(statements, args.lrs, auth)
+        print(f"posted {len(statements)} statement(s) to {reports.safe_address(args.lrs)} (HTTP {status})",
+              file=sys.stderr)
     return EXIT_OK
+
+
+def _lrs_auth(path: str) -> str:
+    """USER:PASSWORD from a file of the user's own (its first line)."""
+    from sim.core.files.safeio import read_bounded
+
+    text = read_bounded(path, 4096, "credentials file").decode("utf-8", "replace").strip().splitlines()
+    if not text or ":" not in text[0]:
+        raise InputError.one(path, "expected one line USER:PASSWORD")
+    return text[0]
 
 
 def cmd_cohort(args) -> int:
@@ -372,28 +399,42 @@ def cmd_rescore(args) -> int:
         print("mesosim rescore: --save-dir needs ATTEMPT files with different names", file=sys.stderr)
         return EXIT_INPUT
     done = rescore(args.records, load_library(), load_config())
+    from sim.errors import RefusedError
+
+    refused: list[Problem] = []
     for item in done:
-        if item.changed_exercise:
+        if item.exercise_note:
+            print(f"note: {item.loaded.path}: {item.exercise_note}", file=sys.stderr)
+        elif item.changed_exercise:
             print(f"note: the exercise file has changed since the attempt {item.loaded.path} "
                   f"({item.attempt.scenario.file})", file=sys.stderr)
+        if not item.loaded.verified:
+            print(f"note: {item.loaded.path}: {item.loaded.status}", file=sys.stderr)
         target = args.save or (Path(args.save_dir) / Path(item.loaded.path).name if args.save_dir else None)
         if target:
-            save_rescored(item, target)
+            try:
+                save_rescored(item, target)
+            except RefusedError as exc:
+                refused += exc.problems
+    if refused:
+        _report_problems(refused)
+    code = EXIT_UNAVAILABLE if refused else EXIT_OK
     if len(done) == 1:
         report = done[0].report
         sys.stdout.write(to_json(report) if args.format == "json" else to_text(report))
-        return EXIT_OK
+        return code
     if args.format == "json":
         rows = [{"file": d.loaded.path, "trainee": d.loaded.record.get("trainee", ""),
-                 "score_before": (d.loaded.record.get("report") or {}).get("score"), "report": d.report} for d in done]
+                 "score_before": (d.loaded.record.get("report") or {}).get("score"), "verified": d.loaded.verified,
+                 "verification": d.loaded.status, "report": d.report} for d in done]
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
     else:
         for d in done:
             before = (d.loaded.record.get("report") or {}).get("score")
             verdict = "PASSED" if d.report["passed"] else "NOT PASSED"
-            print(f"{d.loaded.path}\t{d.loaded.record.get('trainee', '')}\t{d.report['scenario']}\t{before} -> "
-                  f"{d.report['score']}\t{verdict}")
-    return EXIT_OK
+            print(f"{d.loaded.path}\t{one_line(d.loaded.record.get('trainee', ''))}\t{d.report['scenario']}\t"
+                  f"{before} -> {d.report['score']}\t{verdict}\t{d.loaded.marker}")
+    return code
 
 
 def cmd_gradebook_import(args) -> int:
@@ -482,14 +523,21 @@ def cmd_verify(args) -> int:
     from sim.core.records.signing import read_record
     from sim.session import check_signature, signature_status
 
+    from sim.session import load_record
+
     bad = 0
     for path in args.records:
         try:
-            ok, why = check_signature(read_record(path, check=False))
+            item = load_record(path)
+            ok, status = item.verified, item.status + (f"; {item.standing}" if item.standing else "")
         except InputError as exc:
-            ok, why = False, "; ".join(p.message for p in exc.problems)
+            try:  # a record whose signature holds but whose content is refused says both
+                ok, why = check_signature(read_record(path, check=False))
+            except InputError:
+                ok = False
+            ok, status = False, signature_status(False, "; ".join(p.message for p in exc.problems))
         bad += not ok
-        print(f"{path}: {signature_status(ok, why)}")
+        print(f"{one_line(str(path))}: {status}")
     return EXIT_OK if not bad else 1
 
 
@@ -751,18 +799,83 @@ def cmd_preview(args) -> int:
     return EXIT_OK
 
 
+RESULT_COMMANDS = ("score", "rescore", "report", "verify", "cohort", "gradebook")
+"""Commands whose output is a result: they parse every YAML file rather than trust the user's parse cache."""
+MAX_ARGUMENT = 4096
+"""The longest argument accepted [characters] (a path the system takes is at most 4,096 bytes)."""
+MAX_NAME = 200
+"""The longest trainee or instructor name accepted [characters]."""
+
+
+def check_arguments(args) -> list[Problem]:
+    """Arguments a user typed that no command can use: over-long ones, names that are not plain one-line text."""
+    problems = []
+    for key, value in vars(args).items():
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if isinstance(v, str) and len(v) > MAX_ARGUMENT:
+                problems.append(Problem(f"--{key.replace('_', '-')}" if key not in ("scenario", "log", "records",
+                                        "paths", "scenarios", "record", "attempt") else key.upper(), 0, 0, "",
+                                        f"an argument of {len(v)} characters; at most {MAX_ARGUMENT} are accepted"))
+    for key in ("trainee", "by"):
+        v = getattr(args, key, None)
+        if isinstance(v, str) and v:
+            why = name_problem(v)
+            if why:
+                problems.append(Problem(f"--{key}", 0, 0, "", why))
+    return problems
+
+
+def name_problem(name: str) -> str:
+    """Why a person's name cannot be kept in a record ("" when it can): it is shown in reports, tables and PDFs,
+    where a line break or a control character could forge what a reader sees."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the name is not UTF-8 text (set the terminal's encoding to UTF-8)"
+    if len(name) > MAX_NAME:
+        return f"a name of {len(name)} characters; at most {MAX_NAME} are accepted"
+    if any(not c.isprintable() for c in name):
+        return "the name holds a line break or another control character; give it on one line"
+    if not name.strip():
+        return "the name is only spaces"
+    return ""
+
+
 def main(argv: list[str] | None = None) -> int:
+    import errno
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["run"])
+    problems = check_arguments(args)
+    if problems:
+        return _report_problems(problems)
+    if args.command in RESULT_COMMANDS:
+        from sim.core.files.yamlio import parse_cache
+
+        parse_cache.enabled = False
+    from sim.errors import RefusedError
+
     try:
         return args.func(args)
     except InputError as exc:
         return _report_problems(exc.problems)
+    except RefusedError as exc:  # a record that does not verify, refused for what it would be used for
+        _report_problems(exc.problems)
+        return EXIT_UNAVAILABLE
     except UnavailableError as exc:  # the gradebook's database cannot be used just now: not bad input
         _report_problems(exc.problems)
         return EXIT_UNAVAILABLE
+    except OSError as exc:
+        if exc.errno in (errno.ENAMETOOLONG, errno.ELOOP, errno.ENOTDIR, errno.EILSEQ):
+            from sim.core.files.safeio import os_problem
+
+            return _report_problems([Problem(str(exc.filename or "mesosim"), 0, 0, "", os_problem(exc))])
+        raise
+    except RecursionError:
+        return _report_problems([Problem("mesosim", 0, 0, "", "an input is nested too deeply to be read")])
     except BrokenPipeError:
         return EXIT_OK
     except KeyboardInterrupt:

@@ -91,8 +91,14 @@ meta_table = sa.Table(
 
 
 def default_url() -> str:
+    from sim.core.files.safeio import create_private
+
     path = gradebook_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        create_private(path)  # names and results: the owner's only (SQLite gives its -wal and -shm files the same)
+    except OSError:
+        pass  # reported by the connection, with the URL it came from
     return f"sqlite:///{path}"
 
 

@@ -11,7 +11,7 @@ from sim.exports.cohort import cohort_pdf, cohort_summary
 from sim.exports.html import to_html
 from sim.exports.pdf import to_pdf
 from sim.exports.tables import cohort_csv, safe_cell, to_cohort_csv, to_csv, to_json
-from sim.exports.xapi import post_statements, xapi_statements
+from sim.exports.xapi import post_statements, safe_address, xapi_statements
 from sim.session import LoadedRecord, load_records
 
 
@@ -41,5 +41,5 @@ def write(items: list[LoadedRecord], fmt: str, out: str | None) -> None:
         raise InputError.one(out, f"cannot write: {exc.strerror or exc}") from None
 
 
-__all__ = ["LoadedRecord", "cohort_csv", "cohort_pdf", "cohort_summary", "load_records", "post_statements", "safe_cell",
+__all__ = ["LoadedRecord", "cohort_csv", "cohort_pdf", "cohort_summary", "load_records", "post_statements", "safe_address", "safe_cell",
            "to_cohort_csv", "to_csv", "to_html", "to_json", "to_pdf", "write", "xapi_statements"]

@@ -76,7 +76,12 @@ class App:
         if not options.replay or options.resume:
             from sim.core.records.journal import unfinished
 
-            pending = unfinished()
+            only = None
+            if options.replay:  # a replay goes on only with a journal of its own exercise
+                from sim.core.exercise.scenario import load_scenario
+
+                only = load_scenario(options.scenario or options.picker_default, self.library).id
+            pending = unfinished(only)
         if pending and options.replay and options.resume:
             screen = ResumeScreen(self, pending[0], self._start)
             if screen.scenario is not None:
