@@ -356,12 +356,16 @@ def _lrs_auth(path: str) -> str:
 def cmd_cohort(args) -> int:
     from sim.gradebook import Gradebook
 
+    from sim.session import verify_rows
+
     book = Gradebook(args.db)
     try:
-        rows = book.attempts(args.trainee, args.scenario)
-        records = [book.record(r["id"]) for r in rows]
+        rows = book.attempts(args.trainee, args.scenario, with_records=True)
     finally:
         book.close()
+    verify_rows(rows)  # every row shown is checked again: its hash, its record, its signature, its report
+    records = [r.pop("record") for r in rows]
+    records = [rec for rec, r in zip(records, rows) if rec is not None and r["verified"]]
     if not rows:
         print("the gradebook holds no attempt for this selection", file=sys.stderr)
     import sim.exports as reports
@@ -485,15 +489,16 @@ def cmd_gradebook_list(args) -> int:
     with Gradebook(args.db) as book:
         rows = book.attempts(args.trainee, args.scenario)
     if args.format == "json":
-        keys = ("id", "uid", "trainee", "scenario", "when", "score", "passed", "signed", "label", "labelled_by",
-                "labelled_at")
+        keys = ("id", "uid", "trainee", "scenario", "when", "score", "passed", "signed", "why", "label",
+                "labelled_by", "labelled_at")
         print(json.dumps([{k: r[k] for k in keys} for r in rows], indent=2, ensure_ascii=False))
         return EXIT_OK
     if not rows:
         print("the gradebook holds no attempt for this selection", file=sys.stderr)
         return EXIT_OK
     table = [("id", "trainee", "scenario", "date", "score", "passed", "label")]
-    table += [(str(r["id"]), one_line(r["trainee"]), r["scenario"], _short_time(r["when"]), f"{r['score']:.1f}",
+    table += [(str(r["id"]), one_line(r["trainee"]), r["scenario"], _short_time(r["when"]),
+               f"{r['score']:.1f}" + ("" if r["signed"] else " NOT VERIFIED"),
                "yes" if r["passed"] else "no", r["label"] or "-") for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
@@ -505,14 +510,14 @@ def cmd_gradebook_list(args) -> int:
 def cmd_replay_record(args) -> int:
     import os
 
-    from sim.core.records.signing import read_record
+    from sim.core.records.signing import read_record_file
 
-    rec = read_record(args.record)
+    rec, form = read_record_file(args.record)
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     from sim.ui.app import NoDisplayError, Options, run_app
 
     try:
-        return run_app(Options(view_record=rec, view_record_path=str(args.record)))
+        return run_app(Options(view_record=rec, view_record_path=str(args.record), view_record_form=form))
     except NoDisplayError as exc:
         print(f"mesosim: no display is available to show the attempt ({exc}); use `mesosim report` instead.",
               file=sys.stderr)
@@ -531,11 +536,14 @@ def cmd_verify(args) -> int:
             item = load_record(path)
             ok, status = item.verified, item.status + (f"; {item.standing}" if item.standing else "")
         except InputError as exc:
-            try:  # a record whose signature holds but whose content is refused says both
-                ok, why = check_signature(read_record(path, check=False))
+            why = "; ".join(p.message for p in exc.problems)
+            try:  # a record that is no record because it was changed: the signature says so first
+                signed, sig_why = check_signature(read_record(path, check=False))
+                if not signed:
+                    why = sig_why
             except InputError:
-                ok = False
-            ok, status = False, signature_status(False, "; ".join(p.message for p in exc.problems))
+                pass
+            ok, status = False, signature_status(False, why)
         bad += not ok
         print(f"{one_line(str(path))}: {status}")
     return EXIT_OK if not bad else 1
@@ -852,10 +860,20 @@ def main(argv: list[str] | None = None) -> int:
     problems = check_arguments(args)
     if problems:
         return _report_problems(problems)
-    if args.command in RESULT_COMMANDS:
-        from sim.core.files.yamlio import parse_cache
+    from sim.core.files.yamlio import parse_cache
 
+    cache_was = parse_cache.enabled
+    if args.command in RESULT_COMMANDS:
         parse_cache.enabled = False
+    try:
+        return _run(args)
+    finally:
+        parse_cache.enabled = cache_was
+
+
+def _run(args) -> int:
+    import errno
+
     from sim.errors import RefusedError
 
     try:

@@ -31,8 +31,9 @@ from sim.errors import InputError, Problem, UnavailableError
 from sim.core.records.signing import canonical, verify
 from sim.paths import config_file, gradebook_file
 
-SCHEMA_VERSION = 2
-"""1: trainees, scenarios, attempts, gradebook_meta. 2: attempts.saved (when the record was written) and labels."""
+SCHEMA_VERSION = 3
+"""1: trainees, scenarios, attempts, gradebook_meta. 2: attempts.saved (when the record was written) and labels.
+3: attempts.record_sha256 (the hash of the record text kept, checked on every read)."""
 LABELS = ("competent", "not-competent")
 BUSY_TIMEOUT_MS = 10_000
 """How long SQLite waits for another connection's write lock before it says busy (and the transaction is retried)."""
@@ -72,6 +73,7 @@ attempts = sa.Table(
     sa.Column("record", sa.Text, nullable=False),
     sa.Column("added", sa.Text, nullable=False),
     sa.Column("saved", sa.Text),
+    sa.Column("record_sha256", sa.Text),
     sa.Index("attempts_trainee", "trainee_id"),
     sa.Index("attempts_scenario", "scenario_id"),
 )
@@ -138,6 +140,40 @@ def record_uid(record: dict) -> str:
     return hashlib.sha256(canonical(record)).hexdigest()
 
 
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def row_problem(row: dict, text: str | None) -> tuple[dict | None, str]:
+    """(the record a gradebook row keeps, why the row cannot be trusted or ""). A row is checked against the hash
+    kept with it and against its record (score, passed, critical findings, trainee, exercise, mode): a row edited
+    in SQL shows as not verified, whatever its `signed` column says; then the record's own signature."""
+    if text is None:
+        return None, "the row keeps no record"
+    if row.get("record_sha256") and row["record_sha256"] != text_sha256(text):
+        return None, "the record kept in the gradebook was changed after it was added (its hash does not match)"
+    try:
+        record = json.loads(text)
+        rep = record["report"]
+        expected = {"score": float(rep["score"]), "passed": bool(rep["passed"]),
+                    "critical": int(rep.get("critical_findings", 0)), "injections": len(record.get("injections", [])),
+                    "trainee": record.get("trainee") or "(no name)", "scenario": record["scenario"]["id"],
+                    "mode": record.get("mode", rep.get("mode", ""))}
+    except (ValueError, KeyError, TypeError):
+        return None, "the record kept in the gradebook is damaged"
+    changed = [k for k, v in expected.items() if k in row and (bool(row[k]) if k == "passed" else row[k]) != v]
+    if changed:
+        return record, (f"the gradebook row was changed after it was added ({', '.join(changed)} differ from its "
+                        "record)")
+    if not row.get("record_sha256"):
+        return record, "the row keeps no hash of its record (added by an earlier version: import the record again)"
+    try:
+        ok, why = verify(record)
+    except InputError as exc:
+        ok, why = False, exc.problems[0].message
+    return record, "" if ok else why
+
+
 def record_time(record: dict) -> str | None:
     """The time a record carries: when it was saved, else when the attempt ended or started (older records)."""
     for key in ("saved", "ended", "started"):
@@ -190,6 +226,14 @@ class Gradebook:
         if self.dialect == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_connect)
             sa.event.listen(self.engine, "begin", _sqlite_begin)
+            database = self.engine.url.database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                from sim.core.files.safeio import create_private
+
+                try:
+                    create_private(database)  # names and results: the owner's only
+                except OSError:
+                    pass  # the connection reports it, with where the URL came from
         try:
             self._ensure_schema()
         except BaseException:
@@ -289,10 +333,14 @@ class Gradebook:
     def _upgrade(c, version: int) -> None:
         """Bring a gradebook of an earlier schema up to this one, in the schema transaction (labels, a new table,
         was made by create_all)."""
-        if version < 2:
-            columns = {col["name"] for col in sa.inspect(c).get_columns("attempts")}
-            if "saved" not in columns:
-                c.execute(sa.text("ALTER TABLE attempts ADD COLUMN saved TEXT"))
+        columns = {col["name"] for col in sa.inspect(c).get_columns("attempts")}
+        if version < 2 and "saved" not in columns:
+            c.execute(sa.text("ALTER TABLE attempts ADD COLUMN saved TEXT"))
+        if version < 3:
+            if "record_sha256" not in columns:
+                c.execute(sa.text("ALTER TABLE attempts ADD COLUMN record_sha256 TEXT"))
+            for rid, text in c.execute(sa.select(attempts.c.id, attempts.c.record)).all():
+                c.execute(attempts.update().where(attempts.c.id == rid).values(record_sha256=text_sha256(text)))
 
     # -- writing
 
@@ -333,6 +381,7 @@ class Gradebook:
             injections=len(record.get("injections", [])), signed=signed,
             record=json.dumps(record, ensure_ascii=False), added=added, saved=record_time(record) or when,
         )
+        row["record_sha256"] = text_sha256(row["record"])
 
         def work() -> tuple[int, bool]:
             with self._writing() as c:
@@ -390,21 +439,31 @@ class Gradebook:
 
         return self._retry(work)
 
-    def _attempt_rows(self, query) -> list[dict]:
-        rows = self._read(query)
+    def _attempt_rows(self, query, with_records: bool = False) -> list[dict]:
+        """Rows with their time (`when`) and their verification worked out from what they keep (row_problem): `signed`
+        is True only for a row that matches its record and whose record's signature holds; `why` says why not. With
+        `with_records` each row also carries its record (`record`)."""
+        rows = self._read(query.add_columns(attempts.c.record.label("record_text"), attempts.c.record_sha256))
         for r in rows:
             r["when"] = r["saved"] or r["ended"] or r["started"] or r["added"]
+            record, why = row_problem(r, r.pop("record_text"))
+            r["signed"], r["why"] = not why, why
+            del r["record_sha256"]
+            if with_records:
+                r["record"] = record
         return rows
 
-    def attempts(self, trainee: str | None = None, scenario: str | None = None) -> list[dict]:
+    def attempts(self, trainee: str | None = None, scenario: str | None = None,
+                 with_records: bool = False) -> list[dict]:
         """Attempts in the order they were added, with the trainee's name, the scenario's title, the time of the
-        attempt (`when`: the record's own, else when it was added) and the instructor's label (or None)."""
+        attempt (`when`: the record's own, else when it was added), the instructor's label (or None) and whether the
+        row verifies (`signed`, `why`: checked on every read, never taken from the row)."""
         q = self._select()
         if trainee:
             q = q.where(trainees.c.name == trainee)
         if scenario:
             q = q.where(attempts.c.scenario_id == scenario)
-        return self._attempt_rows(q)
+        return self._attempt_rows(q, with_records)
 
     def find(self, ref: str) -> dict:
         """The attempt with this row id (as `mesosim gradebook list` shows it) or attempt id."""

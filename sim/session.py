@@ -157,6 +157,36 @@ def verify_records(items: list[tuple[str, dict, str]], library: Library | None =
     return out
 
 
+def verify_rows(rows: list[dict], library: Library | None = None, config: Config | None = None) -> None:
+    """Gradebook rows (Gradebook.attempts(with_records=True)) verified as records are: each row's `signed` (its
+    hash, its columns against its record, the record's signature: sim.gradebook.row_problem) then its report scored
+    again; sets `verified`, `verification` (the sentence), `exam_result` and `standing` on each row."""
+    from sim.core.records.model import check_record
+
+    items, where = [], []
+    for n, r in enumerate(rows):
+        rec = r.get("record")
+        if rec is None:
+            continue
+        try:
+            check_record(rec, f"gradebook attempt {r['id']}")
+        except InputError as exc:
+            r["signed"], r["why"] = False, f"the record kept is not a valid record ({exc.problems[0].message})"
+            continue
+        items.append((f"gradebook attempt {r['id']}", rec, ""))
+        where.append(n)
+    checked = dict(zip(where, verify_records(items, library, config)))
+    for n, r in enumerate(rows):
+        item = checked.get(n)
+        ok = bool(r["signed"]) and item is not None and item.verified
+        why = r.get("why") or (item.why if item is not None else "") or "the record kept is not a valid record"
+        r["verified"] = ok
+        r["verification"] = (item.status if ok and item is not None else signature_status(False, why))
+        r["signed"] = ok
+        r["exam_result"] = (item.exam if item is not None and ok else (False if r.get("mode") == "exam" else None))
+        r["standing"] = item.standing if item is not None else ""
+
+
 def _canonical_report(report) -> str:
     import json
 

@@ -3,7 +3,7 @@ a summary (JSON) and a PDF."""
 
 from __future__ import annotations
 
-from sim.exports.pdf import new_pdf
+from sim.exports.pdf import new_pdf, shown_name
 
 
 def cohort_summary(rows: list[dict], records: list[dict]) -> dict:
@@ -14,8 +14,13 @@ def cohort_summary(rows: list[dict], records: list[dict]) -> dict:
     for r in rows:
         by_trainee[r["trainee"]].append(r)
     by_scenario: dict[str, list[bool]] = defaultdict(list)
+    not_verified: Counter = Counter()
     for r in rows:
-        by_scenario[r["scenario"]].append(bool(r["passed"]))
+        if r.get("verified", True):  # a pass rate counts only attempts whose record verifies
+            by_scenario[r["scenario"]].append(bool(r["passed"]))
+        else:
+            not_verified[r["scenario"]] += 1
+            by_scenario.setdefault(r["scenario"], [])
     findings: Counter = Counter()
     for rec in records:
         for e in rec["report"]["injections"]:
@@ -25,9 +30,12 @@ def cohort_summary(rows: list[dict], records: list[dict]) -> dict:
             findings[(f["rule"], f["verdict"], "")] += 1
     return {
         "trainees": {t: [{"when": r.get("ended") or r.get("started") or r.get("saved") or r.get("added"), "scenario": r["scenario"],
-                          "score": r["score"], "passed": bool(r["passed"])} for r in rs]
+                          "score": r["score"], "passed": bool(r["passed"]), "verified": r.get("verified", True),
+                          "verification": r.get("verification", ""), "exam_result": r.get("exam_result")}
+                         for r in rs]
                      for t, rs in sorted(by_trainee.items())},
-        "pass_rates": {s: {"attempts": len(v), "passed": sum(v), "rate": round(sum(v) / len(v), 4)}
+        "pass_rates": {s: {"attempts": len(v), "passed": sum(v), "rate": round(sum(v) / len(v), 4) if v else None,
+                           "not_verified": not_verified[s]}
                        for s, v in sorted(by_scenario.items())},
         "common_findings": [{"rule": k[0], "verdict": k[1], "structure": k[2], "count": n}
                             for k, n in sorted(findings.items(), key=lambda kv: (-kv[1], kv[0]))[:15]],
@@ -45,7 +53,13 @@ def cohort_pdf(summary: dict) -> bytes:
     for sid, pr in summary["pass_rates"].items():
         pdf.cell(90, 5, sid)
         pdf.cell(40, 5, f"{pr['passed']} of {pr['attempts']}")
-        pdf.cell(30, 5, f"{pr['rate'] * 100:.0f} %", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(30, 5, f"{pr['rate'] * 100:.0f} %" if pr["rate"] is not None else "-",
+                 new_x="LMARGIN" if not pr.get("not_verified") else "RIGHT",
+                 new_y="NEXT" if not pr.get("not_verified") else "TOP")
+        if pr.get("not_verified"):
+            pdf.set_text_color(150, 20, 120)
+            pdf.cell(0, 5, f"{pr['not_verified']} NOT VERIFIED, not counted", new_x="LMARGIN", new_y="NEXT")
+            pdf.set_text_color(0, 0, 0)
     pdf.ln(3)
     pdf.set_font("Noto", "B", 12)
     pdf.cell(0, 8, "Most common findings", new_x="LMARGIN", new_y="NEXT")
@@ -57,7 +71,7 @@ def cohort_pdf(summary: dict) -> bytes:
     for trainee, attempts in summary["trainees"].items():
         pdf.add_page()
         pdf.set_font("Noto", "B", 14)
-        pdf.multi_cell(0, 8, f"Learning curve: {trainee}", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 8, f"Learning curve: {shown_name(trainee)}", new_x="LMARGIN", new_y="NEXT")
         x0, y0, w, h = 25, pdf.get_y() + 4, 165, 80
         pdf.set_draw_color(120, 120, 120)
         pdf.rect(x0, y0, w, h)
@@ -83,6 +97,10 @@ def cohort_pdf(summary: dict) -> bytes:
             pdf.cell(10, 5, str(i + 1))
             pdf.cell(55, 5, str(a["when"] or "")[:19])
             pdf.cell(70, 5, a["scenario"])
-            pdf.cell(20, 5, f"{a['score']:.1f}")
+            if not a.get("verified", True):
+                pdf.set_text_color(150, 20, 120)
+            pdf.cell(20 if a.get("verified", True) else 45, 5,
+                     f"{a['score']:.1f}" + ("" if a.get("verified", True) else " NOT VERIFIED"))
             pdf.cell(20, 5, "passed" if a["passed"] else "not passed", new_x="LMARGIN", new_y="NEXT")
+            pdf.set_text_color(0, 0, 0)
     return bytes(pdf.output())

@@ -24,7 +24,12 @@ def to_html(items: list[LoadedRecord]) -> str:
                      f" &middot; {e(str(rec.get('started') or ''))} &middot; "
                      f"<span class='{'ok' if it.verified else 'critical'}'>{e(it.status)}</span></p>")
         verdict = "PASSED" if rep["passed"] else "NOT PASSED"
-        parts.append(f"<h2>{rep['score']:.1f} / 100 &middot; <span class='{'ok' if rep['passed'] else 'fail'}'>"
+        if it.exam is False and rep["passed"]:
+            verdict = "PASSED, NOT AN EXAM RESULT"
+        if it.standing:
+            parts.append(f"<p class='{'ok' if it.exam else 'critical'}'>{e(it.standing)}</p>")
+        parts.append(f"<h2><span class='{'ok' if it.verified else 'critical'}'>{it.marker}</span> &middot; "
+                     f"{rep['score']:.1f} / 100 &middot; <span class='{'ok' if rep['passed'] else 'fail'}'>"
                      f"{verdict}</span> <span class='muted'>(pass mark {rep['pass_mark']:g}; "
                      f"{rep['critical_findings']} critical finding(s))</span></h2>")
         try:

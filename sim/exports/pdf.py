@@ -34,15 +34,19 @@ def to_pdf(items: list[LoadedRecord]) -> bytes:
         pdf.set_font("Noto", "B", 16)
         pdf.multi_cell(width, 8, rep.get("title", rep["scenario"]), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Noto", "", 10)
-        pdf.multi_cell(width, 5, f"Trainee: {rec.get('trainee') or '(no name)'}   Mode: {rec.get('mode')}   "
+        pdf.multi_cell(width, 5, f"Trainee: {shown_name(rec.get('trainee'))}   Mode: {rec.get('mode')}   "
                                  f"Started: {rec.get('started') or '-'}", new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(*(rgb["ok"] if it.verified else rgb["critical"]))
-        pdf.multi_cell(width, 5, it.status.capitalize(), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_text_color(0, 0, 0)
+        pdf.multi_cell(width, 5, it.status.capitalize() + (f". {it.standing}" if it.standing else ""),
+                       new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Noto", "B", 14)
         verdict = "PASSED" if rep["passed"] else "NOT PASSED"
-        pdf.multi_cell(width, 8, f"Score {rep['score']:.1f} / 100 - {verdict} (pass mark {rep['pass_mark']:g}; "
-                                 f"{rep['critical_findings']} critical finding(s))", new_x="LMARGIN", new_y="NEXT")
+        if it.exam is False and rep["passed"]:
+            verdict = "PASSED, NOT AN EXAM RESULT"
+        pdf.multi_cell(width, 8, f"{it.marker}: Score {rep['score']:.1f} / 100 - {verdict} (pass mark "
+                                 f"{rep['pass_mark']:g}; {rep['critical_findings']} critical finding(s))",
+                       new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0, 0, 0)
         top = pdf.get_y()
         drawn = _map(pdf, rec, 15, top, 95)
         y_after_map = top + drawn if drawn else pdf.get_y()
@@ -90,6 +94,15 @@ def to_pdf(items: list[LoadedRecord]) -> bytes:
                 pdf.multi_cell(width - 5, 4.5, f"{f['rule']} ({f['verdict']}): {f['message']} Source: {f['source']}",
                                new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def shown_name(name) -> str:
+    """A trainee's name as a report prints it: on one line (a line break cannot push the real result to another
+    page), control characters escaped, at most 100 characters."""
+    from sim.errors import one_line
+
+    text = one_line(str(name or "")).strip() or "(no name)"
+    return text if len(text) <= 100 else text[:100] + "..."
 
 
 def _map(pdf, record: dict, left: float, top: float, width: float) -> float:

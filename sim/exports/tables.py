@@ -12,10 +12,19 @@ import json
 from sim.session import LoadedRecord
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "|", "%", " ", "\uff1d", "\uff0b", "\uff0d", "\uff20", "\uff5c", "\u3000")
+"""What a spreadsheet may take as the start of a formula or a command (the full-width forms included, and a space
+it trims first)."""
+
+
 def safe_cell(value):
-    """A cell a spreadsheet will show, never run: text starting with = + - @ (or a tab / carriage return) gets a
-    leading apostrophe. Numbers stay numbers."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """A cell a spreadsheet will show, never run: line breaks and other control characters become spaces (a
+    carriage return would start a new row for some readers), then text starting with = + - @ | % a space or their
+    full-width forms gets a leading apostrophe. Numbers stay numbers."""
+    if not isinstance(value, str):
+        return value
+    value = "".join(c if c.isprintable() else " " for c in value)
+    if value[:1] in FORMULA_STARTS:
         return "'" + value
     return value
 
@@ -24,7 +33,7 @@ INJECTION_COLUMNS = ["record", "signature", "trainee", "scenario", "mode", "star
                      "depth_mm", "angle_deg", "volume_ml", "technique", "bevel", "device", "t_s", "region", "layer",
                      "verdict", "findings", "sources"]
 COHORT_COLUMNS = ["record", "signature", "trainee", "scenario", "title", "mode", "started", "ended", "score",
-                  "pass_mark", "passed", "critical_findings", "injections"]
+                  "pass_mark", "passed", "critical_findings", "injections", "verification", "exam_result"]
 
 
 def _csv(rows: list[dict], columns: list[str]) -> str:
@@ -54,7 +63,8 @@ def cohort_rows(items: list[LoadedRecord]) -> list[dict]:
     rows = []
     for it in items:
         rec, rep = it.record, it.record["report"]
-        rows.append({"record": it.path, "signature": signature_word(it),
+        rows.append({"record": it.path, "signature": signature_word(it), "verification": it.status,
+                     "exam_result": it.exam,
                      "trainee": rec.get("trainee", ""), "scenario": rep["scenario"], "title": rep.get("title"),
                      "mode": rec.get("mode"), "started": rec.get("started"), "ended": rec.get("ended"),
                      "score": rep["score"], "pass_mark": rep["pass_mark"], "passed": rep["passed"],
@@ -69,13 +79,16 @@ def to_cohort_csv(items: list[LoadedRecord]) -> str:
 
 def cohort_csv(rows: list[dict]) -> str:
     cols = ["trainee", "scenario", "title", "mode", "started", "ended", "score", "passed", "critical", "injections",
-            "signed"]
+            "signed", "verification", "exam_result"]
     return _csv(rows, cols)
 
 
 
 def to_json(items: list[LoadedRecord]) -> str:
-    reports = [it.record["report"] for it in items]
+    reports = [{**it.record["report"], "verification": {"verified": it.verified, "status": it.status,
+                                                         "report_checked": it.report_checked,
+                                                         "exam_result": it.exam, "standing": it.standing}}
+               for it in items]
     return json.dumps(reports[0] if len(reports) == 1 else reports, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -39,6 +39,8 @@ class Options:
     view_record: dict | None = None
     """An attempt record to show injection by injection (mesosim replay ATTEMPT)."""
     view_record_path: str = ""
+    view_record_form: str = ""
+    """Why the record's text is not the canonical form (sim.core.records.signing.canonical_form), or ""."""
     resume: bool = False
     """With a replay: go on with an unfinished attempt's journal, if there is one, without asking."""
     size: tuple[int, int] | None = None

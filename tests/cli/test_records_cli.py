@@ -75,7 +75,7 @@ def test_cohort_csv_json_and_pdf(tmp_path, capsys, db):
     assert main(["cohort", "--trainee", "Ann", "--format", "json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert [a["passed"] for a in summary["trainees"]["Ann"]] == [False, True]
-    assert summary["pass_rates"]["face-free"] == {"attempts": 2, "passed": 1, "rate": 0.5}
+    assert summary["pass_rates"]["face-free"] == {"attempts": 2, "passed": 1, "rate": 0.5, "not_verified": 0}
     top = summary["common_findings"][0]
     assert top["count"] >= 1
     assert {"rule": "danger", "verdict": "critical", "structure": "supratrochlear-artery-left", "count": 1} in \

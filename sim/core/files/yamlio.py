@@ -137,6 +137,7 @@ class ParseCache:
     def __init__(self) -> None:
         self.enabled = os.environ.get("MESOSIM_YAML_CACHE", "1") != "0"
         self.served: dict[str, tuple[Any, dict, dict]] = {}
+        self._key: tuple[Path, bytes | None] | None = None
 
     @functools.cached_property
     def folder(self) -> Path:
@@ -148,17 +149,26 @@ class ParseCache:
         code = hashlib.sha256(Path(__file__).read_bytes() + version("ruamel.yaml").encode()).hexdigest()[:16]
         return yaml_cache_dir() / code
 
-    @functools.cached_property
+    @property
     def key(self) -> bytes | None:
         """The MAC key, derived from the signing key; None (no cache) on a machine that has none yet."""
         from sim.paths import key_file
 
+        path = key_file()
+        if self._key is not None and self._key[0] == path:
+            return self._key[1]
         try:
-            with open(key_file(), "rb") as f:
+            with open(path, "rb") as f:
                 secret = bytes.fromhex(f.read(4096).decode("ascii").strip())
         except (OSError, ValueError):
             return None
-        return hmac.new(secret, b"mesosim yaml cache", hashlib.sha256).digest() if len(secret) >= 16 else None
+        key = hmac.new(secret, b"mesosim yaml cache", hashlib.sha256).digest() if len(secret) >= 16 else None
+        self._key = (path, key)
+        return key
+
+    def entry(self, text: str) -> Path:
+        """Where the Document of this text is kept."""
+        return self.folder / self._digest(text)
 
     @staticmethod
     def _digest(text: str) -> str:
