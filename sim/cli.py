@@ -23,6 +23,13 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_INPUT)
 
 
+def ascii_int(text: str) -> int:
+    """An integer written in ASCII digits: int() would also take "١٠", "１０" and "1_0" as 10."""
+    if not re.fullmatch(r"[+-]?[0-9]{1,18}", text.strip()):
+        raise argparse.ArgumentTypeError(f'"{one_line(text[:40])}" is not a whole number written in digits 0-9')
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="mesosim", description="Training simulator for mesotherapy injection technique.")
     p.add_argument("--version", action="version", version=f"mesosim {__version__}")
@@ -112,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     cal.add_argument("--format", choices=("text", "json"), default="text")
     cal.add_argument("--plot", metavar="PNG", help="draw both groups' score distributions and the pass marks")
-    cal.add_argument("--attempts", type=int, metavar="N", help="attempts per group (default: assets/calibration.yaml)")
+    cal.add_argument("--attempts", type=ascii_int, metavar="N", help="attempts per group (default: "
+                     "assets/calibration.yaml)")
     cal.add_argument("--no-sweep", action="store_true", help="leave the one-error sweeps out")
     cal.add_argument("--db", metavar="URL", help="the gradebook whose labelled attempts to use (default: the "
                      "configured one, if there is one)")
@@ -192,11 +200,20 @@ def cmd_validate(args) -> int:
     seen: dict[str, Path] = {}
     for raw in args.paths:
         path = Path(raw)
-        if path.is_dir():
+        try:
+            is_dir, exists = path.is_dir(), path.exists()
+        except (OSError, ValueError) as exc:
+            from sim.core.files.safeio import os_problem
+
+            problems.append(Problem(raw, 0, 0, "", os_problem(exc) if isinstance(exc, OSError) else
+                                    "the name cannot be used as a file name"))
+            checked += 1
+            continue
+        if is_dir:
             files = scenario_files(path)
             if not files:
                 problems.append(Problem(raw, 0, 0, "", "the folder holds no scenario files (*.yaml)"))
-        elif path.exists():
+        elif exists:
             files = [path]
         else:
             problems.append(Problem(raw, 0, 0, "", "no such file or folder"))
@@ -278,6 +295,7 @@ def parse_screening(text: str | None):
 
 
 def cmd_score(args) -> int:
+    from sim.core.files.safeio import require_regular
     from sim.core.scoring.injections import read_log
     from sim.core.exercise.scenario import load_scenario
     from sim.core.scoring.config import load_config
@@ -289,6 +307,7 @@ def cmd_score(args) -> int:
     config = load_config()
     answer = parse_screening(args.screening)
     scenario = load_scenario(args.scenario, library)
+    require_regular(args.log)
     inj = read_log(args.log, library.ids, scenario.technique_ids)
     report = build_report(evaluate(scenario, inj, library, config, answer))
     sys.stdout.write(to_json(report) if args.format == "json" else to_text(report))
@@ -560,8 +579,10 @@ def cmd_run(args) -> int:
     if scenario_ref is not None or args.replay:  # bad input is reported before a window opens
         scenario = load_scenario(scenario_ref or DEFAULT_SCENARIO, library)
         if args.replay:
+            from sim.core.files.safeio import require_regular
             from sim.core.scoring.injections import read_log
 
+            require_regular(args.replay)
             read_log(args.replay, library.ids, scenario.technique_ids)
     answer = parse_screening(args.screening)
     if args.replay and not os.environ.get("SDL_VIDEODRIVER") and not os.environ.get("DISPLAY") \
@@ -789,7 +810,7 @@ def cmd_preview(args) -> int:
 
     from sim.core.exercise.scenario import load_scenario
 
-    m = re.fullmatch(r"(\d{3,5})x(\d{3,5})", args.size)
+    m = re.fullmatch(r"([0-9]{3,5})x([0-9]{3,5})", args.size)
     if not m:
         return _report_problems([Problem("--size", 0, 0, "", f'"{args.size}" is not WIDTHxHEIGHT, e.g. 1200x900')])
     scenario = load_scenario(args.scenario)

@@ -68,6 +68,17 @@ def read_bounded(path: Path | str, limit: int, what: str = "file") -> bytes:
         os.close(fd)
 
 
+def require_regular(path: Path | str) -> None:
+    """Refuse (InputError) a path that is not a regular file (a device, a FIFO), before another reader opens it."""
+    name = str(path)
+    try:
+        st = os.stat(name)
+    except (OSError, ValueError):
+        return  # the reader says what is wrong (no such file, a name too long)
+    if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        raise InputError.one(name, f"is not a regular file (a {_kind(st.st_mode)}); only files are read")
+
+
 def _kind(mode: int) -> str:
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         return "device"

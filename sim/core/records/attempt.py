@@ -23,6 +23,11 @@ from sim.core.exercise.techniques import Library
 ATTEMPT_VERSION = 1
 
 
+def station_clock() -> float:
+    """The station's clock [s since 1970, UTC], read by the program itself (never taken from a log)."""
+    return time.time()
+
+
 @dataclass
 class Attempt:
     """The injections so far and their evaluation, which add() and undo() keep current: reading it (in a frame, a
@@ -51,7 +56,7 @@ class Attempt:
     resumptions: list[dict] = field(default_factory=list)
     """Each time the attempt went on after the program died: when, after which injection, how long it was not
     running (gap_s)."""
-    clock: Callable[[], float] = field(default=time.time, repr=False)
+    clock: Callable[[], float] = field(default=lambda: station_clock(), repr=False)
     """The station's clock [s since 1970, UTC]: stamped by the program on every injection it places (wall_s)."""
 
     def __post_init__(self) -> None:
