@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "path beside the file, then score them as validate does")
 
     gb = sub.add_parser("gradebook", help="the gradebook: add saved records, label attempts, list them")
-    gbs = gb.add_subparsers(dest="gradebook_command", metavar="import|label|list", parser_class=_Parser,
+    gbs = gb.add_subparsers(dest="gradebook_command", metavar="import|label|list|check", parser_class=_Parser,
                             required=True)
     gi = gbs.add_parser("import", help="add saved attempt records to the gradebook (once each: importing again "
                         "adds nothing)")
@@ -157,6 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     gla.add_argument("label", choices=("competent", "not-competent"))
     gla.add_argument("--by", metavar="NAME", help="who labels it (default: the login name)")
     gla.add_argument("--db", metavar="URL", help="the gradebook (default: as configured)")
+    gch = gbs.add_parser("check", help="verify every attempt in the gradebook again: its row, its record's hash "
+                         "and signature, its report scored again with the specs here (a centre's server-side result)")
+    gch.set_defaults(func=cmd_gradebook_check)
+    gch.add_argument("--trainee", metavar="NAME")
+    gch.add_argument("--scenario", metavar="ID")
+    gch.add_argument("--format", choices=("text", "json"), default="text")
+    gch.add_argument("--db", metavar="URL", help="the gradebook (default: as configured)")
     gli = gbs.add_parser("list", help="the attempts in the gradebook: id, trainee, exercise, date, score, passed, "
                          "label")
     gli.set_defaults(func=cmd_gradebook_list)
@@ -476,6 +483,29 @@ def cmd_gradebook_import(args) -> int:
           + (f", {len(result.refused) + len(result.bad)} not added" if result.refused or result.bad else ""),
           file=sys.stderr)
     return EXIT_INPUT if result.bad else EXIT_UNAVAILABLE if result.refused else EXIT_OK
+
+
+def cmd_gradebook_check(args) -> int:
+    """Every attempt of the gradebook verified from what the database holds, with the specs of this machine: the
+    result a centre trusts is this one, computed where the trainee is not."""
+    from sim.gradebook import Gradebook
+    from sim.session import verify_rows
+
+    with Gradebook(args.db) as book:
+        rows = book.attempts(args.trainee, args.scenario, with_records=True)
+    verify_rows(rows)
+    bad = [r for r in rows if not r["verified"]]
+    if args.format == "json":
+        keys = ("id", "uid", "trainee", "scenario", "mode", "when", "received", "score", "passed", "verified",
+                "verification", "exam_result", "standing")
+        print(json.dumps([{k: r.get(k) for k in keys} for r in rows], indent=2, ensure_ascii=False))
+    else:
+        for r in rows:
+            extra = f"; {r['standing']}" if r.get("standing") else ""
+            print(f"attempt {r['id']} ({one_line(r['trainee'])}, {r['scenario']}, {_short_time(r['when'])}, "
+                  f"score {r['score']:.1f}): {r['verification']}{extra}")
+        print(f"{len(rows)} attempt(s) checked, {len(bad)} NOT verified", file=sys.stderr)
+    return EXIT_UNAVAILABLE if bad else EXIT_OK
 
 
 def cmd_gradebook_label(args) -> int:

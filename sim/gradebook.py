@@ -33,7 +33,8 @@ from sim.paths import config_file, gradebook_file
 
 SCHEMA_VERSION = 3
 """1: trainees, scenarios, attempts, gradebook_meta. 2: attempts.saved (when the record was written) and labels.
-3: attempts.record_sha256 (the hash of the record text kept, checked on every read)."""
+3: attempts.record_sha256 (the hash of the record text kept, checked on every read) and attempts.received (the
+database server's own time when the row arrived)."""
 LABELS = ("competent", "not-competent")
 BUSY_TIMEOUT_MS = 10_000
 """How long SQLite waits for another connection's write lock before it says busy (and the transaction is retried)."""
@@ -74,6 +75,7 @@ attempts = sa.Table(
     sa.Column("added", sa.Text, nullable=False),
     sa.Column("saved", sa.Text),
     sa.Column("record_sha256", sa.Text),
+    sa.Column("received", sa.Text, server_default=sa.text("CURRENT_TIMESTAMP")),
     sa.Index("attempts_trainee", "trainee_id"),
     sa.Index("attempts_scenario", "scenario_id"),
 )
@@ -339,6 +341,9 @@ class Gradebook:
         if version < 3:
             if "record_sha256" not in columns:
                 c.execute(sa.text("ALTER TABLE attempts ADD COLUMN record_sha256 TEXT"))
+            if "received" not in columns:  # SQLite cannot add a column whose default is not a constant
+                c.execute(sa.text("ALTER TABLE attempts ADD COLUMN received TEXT"
+                                  + (" DEFAULT CURRENT_TIMESTAMP" if c.dialect.name == "postgresql" else "")))
             for rid, text in c.execute(sa.select(attempts.c.id, attempts.c.record)).all():
                 c.execute(attempts.update().where(attempts.c.id == rid).values(record_sha256=text_sha256(text)))
 
@@ -426,7 +431,8 @@ class Gradebook:
                           attempts.c.scenario_id.label("scenario"), scenarios.c.title, attempts.c.mode,
                           attempts.c.started, attempts.c.ended, attempts.c.score, attempts.c.passed,
                           attempts.c.critical, attempts.c.injections, attempts.c.signed, attempts.c.added,
-                          attempts.c.saved, labels.c.label, labels.c.labelled_by, labels.c.labelled_at)
+                          attempts.c.saved, attempts.c.received, labels.c.label, labels.c.labelled_by,
+                          labels.c.labelled_at)
                 .join(trainees, attempts.c.trainee_id == trainees.c.id)
                 .join(scenarios, attempts.c.scenario_id == scenarios.c.id)
                 .outerjoin(labels, labels.c.attempt_uid == attempts.c.uid)
