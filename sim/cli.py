@@ -876,6 +876,11 @@ def check_arguments(args) -> list[Problem]:
                 problems.append(Problem(f"--{key.replace('_', '-')}" if key not in ("scenario", "log", "records",
                                         "paths", "scenarios", "record", "attempt") else key.upper(), 0, 0, "",
                                         f"an argument of {len(v)} characters; at most {MAX_ARGUMENT} are accepted"))
+    db = getattr(args, "db", None)
+    if isinstance(db, str) and re.search(r"://[^/@\s]*:[^/@\s]*@", db):
+        problems.append(Problem("--db", 0, 0, "", "a password in a URL on the command line can be read by every "
+                                "user of this machine (ps): keep it in ~/.pgpass (PostgreSQL) and leave it out of "
+                                "the URL, or give the URL in MESOSIM_DB or config.yaml"))
     for key in ("trainee", "by"):
         v = getattr(args, key, None)
         if isinstance(v, str) and v:

@@ -296,6 +296,7 @@ def test_huge_yaml_integers_and_separators(tmp_path, capsys):
     ["calibrate", "face-free", "--attempts", "\u0661\u0660"],
     ["calibrate", "face-free", "--attempts", "1_0"],
     ["preview", "face-free", "-o", "x.png", "--size", "\uff11\uff12\uff10\uff10x900"],
+    ["gradebook", "list", "--db", "postgresql+psycopg://station:secret@gradebook/mesosim"],
 ])
 def test_unusable_arguments_are_exit_2(capsys, argv):
     with pytest.raises(SystemExit) if "--attempts" in argv else _nothing():

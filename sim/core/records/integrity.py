@@ -89,13 +89,14 @@ def timing_findings(record: dict, spec: IntegritySpec | None = None) -> list[dic
                                     f"in {span:.1f} s of the station's clock)"))
     timers = [r.get("t_s") for r in inj]
     if all(isinstance(t, (int, float)) and not isinstance(t, bool) for t in timers) and len(inj) > 1:
+        # Only a timer ahead of the clock claims time that did not pass (a log's times, a timer set forward); one
+        # behind it is a window that stalled (frames are counted at most 0.1 s each), which costs the trainee.
         timer_span, wall_span = timers[-1] - timers[0], walls[-1] - walls[0]
-        gaps = sum(g.get("gap_s", 0) for g in _resumes(record))
-        drift = abs(timer_span - (wall_span - gaps))
-        if drift > max(spec.timer_drift_min_s, spec.timer_drift_fraction * max(timer_span, wall_span - gaps)):
+        ahead = timer_span - wall_span
+        if ahead > max(spec.timer_drift_min_s, spec.timer_drift_fraction * max(timer_span, wall_span)):
             out.append(_finding("fail", f"the attempt's timer says {timer_span:.0f} s from the first injection to "
-                                        f"the last, the station's clock {wall_span - gaps:.0f} s: a clock that "
-                                        "stopped or was set"))
+                                        f"the last, the station's clock {wall_span:.0f} s: a clock that stopped "
+                                        "or was set"))
     for g in _resumes(record):
         if isinstance(g.get("gap_s"), (int, float)) and g["gap_s"] > spec.gap_s:
             out.append(_finding("warn", f"the program was not running for {g['gap_s']:.0f} s (resumed at "

@@ -50,6 +50,12 @@ class SummaryScreen(Screen):
         rep = self.report
         ink, grey = style.INK, style.MUTED
         out: list[list[Run]] = []
+        if self.attempt.mode == "exam" and self.attempt.provenance != "live":
+            from sim.core.records.integrity import PROVENANCE_WORDS
+
+            what = PROVENANCE_WORDS.get(self.attempt.provenance or "", "not a live session")
+            out.append([("NOT an exam result: ", style.VERDICT["critical"], True), (what, ink, False)])
+            out.append([])
         crit = [(e, f) for e in rep["injections"] for f in e["findings"] if f["verdict"] == "critical"]
         crit += [(None, f) for f in rep["attempt_findings"] if f["verdict"] == "critical"]
         if crit:
