@@ -347,3 +347,29 @@ def test_a_planted_link_is_not_followed(tmp_path):
     (tmp_path / "out.json").symlink_to(target)
     write_atomic(tmp_path / "out.json", b"new")  # the link is replaced, its target untouched
     assert target.read_text() == "keep" and not (tmp_path / "out.json").is_symlink()
+
+
+@pytest.mark.parametrize("title, what", [("Free \\ud800 x", "a lone surrogate"),
+                                         ("Free \\0 x", "the control character U+0000")])
+def test_a_scenario_text_no_report_can_show_is_refused(tmp_path, capsys, title, what):
+    scn = tmp_path / "s.yaml"
+    text = Path("scenarios/builtin/face-free.yaml").read_text()
+    scn.write_text("\n".join(f'title: "{title}"' if line.startswith("title:") else line
+                             for line in text.splitlines()) + "\n")
+    assert main(["validate", str(scn)]) == 2
+    assert f"the text holds {what}, which no report can show" in capsys.readouterr().err
+    log = tmp_path / "a.csv"
+    log.write_text(LOG)
+    assert main(["score", str(scn), str(log), "--save", str(tmp_path / "r.json")]) == 2
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_a_solution_log_path_too_long_is_a_message(tmp_path, capsys):
+    scn = tmp_path / "s.yaml"
+    text = Path("scenarios/face/forehead-nappage.yaml").read_text()
+    import re
+
+    scn.write_text(re.sub(r"log: \S+reference\.csv", "log: " + "a" * 300 + ".csv", text, count=1))
+    assert main(["validate", str(scn)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "too long" in err.lower()

@@ -41,5 +41,6 @@ def write(items: list[LoadedRecord], fmt: str, out: str | None) -> None:
         raise InputError.one(out, f"cannot write: {exc.strerror or exc}") from None
 
 
-__all__ = ["LoadedRecord", "cohort_csv", "cohort_pdf", "cohort_summary", "load_records", "post_statements", "safe_address", "safe_cell",
+__all__ = ["LoadedRecord", "cohort_csv", "cohort_pdf", "cohort_summary", "load_records", "post_statements",
+           "safe_address", "safe_cell",
            "to_cohort_csv", "to_csv", "to_html", "to_json", "to_pdf", "write", "xapi_statements"]

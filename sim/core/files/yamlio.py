@@ -320,7 +320,7 @@ def _prescan(yaml, text: str, name: str) -> None:
                 raise InputError.one(name, f"nested deeper than {MAX_NESTING} levels", *where)
         elif isinstance(event, CollectionEndEvent):
             depth -= 1
-        elif isinstance(event, ScalarEvent) and not event.style:
+        if isinstance(event, ScalarEvent) and not event.style:
             _check_number(event.value, name, where)
 
 
@@ -328,6 +328,19 @@ MAX_NUMBER_CHARS = 40
 """Longest plain number accepted [characters]: no value in these files needs more, and a longer integer would cost
 the parser quadratic time (Python refuses beyond 4,300 digits)."""
 _NUMBER_LIKE = re.compile(r"[-+]?(0[xXoObB])?[0-9_.]*[0-9][0-9_.]*([eE][-+]?[0-9_]+)?")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _check_scalar_text(value: str, name: str, where: tuple[int, int]) -> None:
+    """Text that every output can carry: no lone surrogate (an escape such as "\\ud800"), no NUL or other control
+    character (a line break and a tab are text)."""
+    found = _CONTROL.search(value)
+    if found:
+        what = "a lone surrogate" if "\ud800" <= found.group() <= "\udfff" else \
+            f"the control character U+{ord(found.group()):04X}"
+        raise InputError.one(name, f"the text holds {what}, which no report can show; remove it", *where)
 
 
 def _check_number(value: str, name: str, where: tuple[int, int]) -> None:
@@ -349,6 +362,8 @@ def _plain(node: Any, path: Path_, doc: Document, pos: tuple[int, int]) -> Any:
         for key, value in node.items():
             k = key if isinstance(key, (str, int)) and not isinstance(key, bool) else str(key)
             kline, kcol = node.lc.key(key)
+            if isinstance(k, str):
+                _check_scalar_text(k, doc.file, (kline + 1, kcol + 1))
             vline, vcol = node.lc.value(key)
             doc.keys[path + (k,)] = (kline + 1, kcol + 1)
             out[k] = _plain(value, path + (k,), doc, (vline + 1, vcol + 1))
@@ -367,4 +382,6 @@ def _plain(node: Any, path: Path_, doc: Document, pos: tuple[int, int]) -> Any:
         return float(node)
     if isinstance(node, (_dt.date, _dt.datetime)):
         return node.isoformat()
-    return str(node)
+    text = str(node)
+    _check_scalar_text(text, doc.file, pos)
+    return text
