@@ -99,6 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
     vf.set_defaults(func=cmd_verify)
     vf.add_argument("records", nargs="+", metavar="ATTEMPT")
 
+    se = sub.add_parser("seal", help="seal verified records with the centre's Ed25519 key, for records that leave "
+                        "the centre (checked with the public key alone)")
+    se.set_defaults(func=cmd_seal)
+    se.add_argument("records", nargs="*", metavar="ATTEMPT")
+    se.add_argument("--key", metavar="FILE", help="the centre's private key (made by --new-key; kept on the "
+                    "assessor's machine, never on a station)")
+    se.add_argument("-o", "--output", metavar="DIR", help="where the sealed records go (their names kept)")
+    se.add_argument("--new-key", metavar="FILE", help="make a centre key: FILE (private, 0600) and FILE.pub")
+
     n = sub.add_parser("new", help="write a commented scenario template that validates as it is")
     n.set_defaults(func=cmd_new)
     n.add_argument("--map", choices=("face", "scalp"), required=True)
@@ -598,6 +607,50 @@ def cmd_verify(args) -> int:
     return EXIT_OK if not bad else 1
 
 
+def cmd_seal(args) -> int:
+    """Seal records that verify here (every check of `verify`) with the centre's key; make a key."""
+    from sim.errors import RefusedError
+
+    if args.new_key:
+        from sim.core.records.seal import key_id, load_public, new_key
+
+        if args.records or args.key or args.output:
+            return _report_problems([Problem("--new-key", 0, 0, "", "--new-key makes a key and nothing else")])
+        try:
+            private, public = new_key(args.new_key)
+        except FileExistsError:
+            return _report_problems([Problem(args.new_key, 0, 0, "", "exists: a centre key is never overwritten")])
+        except OSError as exc:
+            return _report_problems([Problem(args.new_key, 0, 0, "", f"cannot write: {exc.strerror or exc}")])
+        print(f"wrote {private} (keep it on the assessor's machine) and {public} (centre "
+              f"{key_id(load_public(public))}: give it to whoever checks sealed records, in MESOSIM_TRUSTED_KEYS)")
+        return EXIT_OK
+    if not args.records or not args.key or not args.output:
+        return _report_problems([Problem("seal", 0, 0, "", "give ATTEMPT..., --key FILE and -o DIR (or --new-key "
+                                         "FILE)")])
+    from sim.core.records.seal import load_private, seal
+    from sim.core.records.signing import record_text
+    from sim.core.files.atomic import write_atomic
+    from sim.session import load_records
+
+    private = load_private(args.key)
+    items = load_records(args.records)
+    bad = [Problem(it.path, 0, 0, "", f"{it.status}; only a record that verifies here is sealed") for it in items
+           if not it.verified]
+    if bad:
+        raise RefusedError(bad + [Problem("seal", 0, 0, "", "nothing was sealed")])
+    out = Path(args.output)
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for it in items:
+        target = out / Path(it.path).name
+        try:
+            write_atomic(target, record_text(seal(it.raw, private)).encode("utf-8"))
+        except OSError as exc:
+            return _report_problems([Problem(str(target), 0, 0, "", f"cannot write: {exc.strerror or exc}")])
+        print(f"{it.path}: sealed as {target}")
+    return EXIT_OK
+
+
 def cmd_run(args) -> int:
     import os
 
@@ -858,7 +911,7 @@ def cmd_preview(args) -> int:
     return EXIT_OK
 
 
-RESULT_COMMANDS = ("score", "rescore", "report", "verify", "cohort", "gradebook")
+RESULT_COMMANDS = ("score", "rescore", "report", "verify", "cohort", "gradebook", "seal")
 """Commands whose output is a result: they parse every YAML file rather than trust the user's parse cache."""
 MAX_ARGUMENT = 4096
 """The longest argument accepted [characters] (a path the system takes is at most 4,096 bytes)."""

@@ -58,6 +58,8 @@ class LoadedRecord:
     @property
     def status(self) -> str:
         text = signature_status(self.verified, self.why)
+        if self.verified and self.why:  # who vouches for it: a centre's seal
+            text += f" ({self.why})"
         if self.verified and not self.report_checked and self.check_note:
             text += f"; the report was not re-checked ({self.check_note})"
         return text
@@ -69,11 +71,22 @@ class LoadedRecord:
 
 
 def check_signature(raw: dict) -> tuple[bool, str]:
-    """(verified, why not); a machine without the key cannot verify, and says so."""
+    """(verified, why not, or by whom when sealed); a machine without the key cannot verify, and says so. A
+    centre's seal (sim.core.records.seal) that holds with a trusted public key verifies a record without the
+    station's key; a seal that does not hold makes it unverified whatever its HMAC says."""
     try:
-        return verify(raw)
+        ok, why = verify(raw)
     except InputError as exc:
-        return False, exc.problems[0].message
+        ok, why = False, exc.problems[0].message
+    if "seal" in raw:
+        from sim.core.records.seal import check_seal, trusted_keys
+
+        sealed, seal_why = check_seal(raw, trusted_keys())
+        if sealed:
+            return True, seal_why
+        if sealed is False and (not ok or "does not hold" in seal_why or "not one" in seal_why):
+            return False, seal_why
+    return ok, why
 
 
 def load_record(path: Path | str, library: Library | None = None, config: Config | None = None) -> LoadedRecord:

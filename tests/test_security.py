@@ -373,3 +373,32 @@ def test_a_solution_log_path_too_long_is_a_message(tmp_path, capsys):
     assert main(["validate", str(scn)]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "too long" in err.lower()
+
+
+def test_a_sealed_record_verifies_elsewhere_with_the_public_key_alone(tmp_path, capsys, monkeypatch):
+    path = _save(tmp_path, capsys, LOG, "Ann", "ann")
+    key = tmp_path / "centre" / "centre.key"
+    key.parent.mkdir()
+    assert main(["seal", "--new-key", str(key)]) == 0
+    assert "keep it on the assessor's machine" in capsys.readouterr().out
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert main(["seal", "--new-key", str(key)]) == 2  # never overwritten
+    capsys.readouterr()
+    assert main(["seal", str(path), "--key", str(key), "-o", str(tmp_path / "out")]) == 0
+    sealed = tmp_path / "out" / path.name
+    capsys.readouterr()
+    # elsewhere: another machine, another station key, the centre's public key trusted
+    monkeypatch.setenv("MESOSIM_KEY_FILE", str(tmp_path / "other.key"))
+    assert _verify(capsys, sealed)[0] == 1  # without trusting the centre: another key, not verified
+    monkeypatch.setenv("MESOSIM_TRUSTED_KEYS", str(key) + ".pub")
+    code, out = _verify(capsys, sealed)
+    assert code == 0 and "signature verified (sealed by centre " in out
+    rec = json.loads(sealed.read_text())
+    rec["trainee"] = "Eve"  # renamed and signed again with this machine's key, the seal kept
+    forged = sign(rec, load_key())
+    forged["seal"] = rec["seal"]
+    sealed.write_text(record_text(forged))
+    code, out = _verify(capsys, sealed)
+    assert code == 1 and "the centre's seal does not hold" in out
+    assert main(["seal", str(sealed), "--key", str(key), "-o", str(tmp_path / "out2")]) == 1  # never sealed
+    assert "only a record that verifies here is sealed" in capsys.readouterr().err

@@ -56,14 +56,21 @@ def key_id(key: bytes) -> str:
 
 
 def canonical(record: dict) -> bytes:
-    body = {k: v for k, v in record.items() if k != "signature"}
+    """What the HMAC signature covers: the record but its signature and a centre's seal (sim.core.records.seal),
+    which is made after it."""
+    return canonical_body(record)
+
+
+def canonical_body(record: dict, with_signature: bool = False) -> bytes:
+    drop = ("seal",) if with_signature else ("signature", "seal")
+    body = {k: v for k, v in record.items() if k not in drop}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
 def sign(record: dict, key: bytes | None = None) -> dict:
     key = key or load_key()
     mac = hmac.new(key, canonical(record), hashlib.sha256).hexdigest()
-    return {**{k: v for k, v in record.items() if k != "signature"},
+    return {**{k: v for k, v in record.items() if k not in ("signature", "seal")},
             "signature": {"algorithm": ALGORITHM, "key_id": key_id(key), "value": mac}}
 
 
