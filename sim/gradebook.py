@@ -173,6 +173,17 @@ def row_problem(row: dict, text: str | None) -> tuple[dict | None, str]:
         ok, why = verify(record)
     except InputError as exc:
         ok, why = False, exc.problems[0].message
+    if "seal" in record:  # a centre's seal: it holds with a trusted key, or it does not hold at all
+        from sim.core.records.seal import check_seal, trusted_keys
+
+        try:
+            sealed, seal_why = check_seal(record, trusted_keys())
+        except InputError as exc:
+            sealed, seal_why = False, exc.problems[0].message
+        if sealed:
+            return record, ""
+        if sealed is False and (not ok or "does not hold" in seal_why):
+            return record, seal_why
     return record, "" if ok else why
 
 
