@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import time
 
 import sqlalchemy as sa
@@ -123,6 +124,10 @@ def configured(explicit: str | None = None) -> tuple[str, str]:
             if not isinstance(value, str):
                 raise InputError([doc.problem(("database",), "expected a database URL, e.g. "
                                               "postgresql+psycopg://user@host/mesosim")])
+            if re.search(r"://[^/@\s]*:[^/@\s]*@", value) and os.name == "posix" and cfg.stat().st_mode & 0o077:
+                raise InputError([doc.problem(("database",), "the URL holds a password and this file can be read "
+                                              "by other users of the machine: make it yours only (chmod 600), or "
+                                              "keep the password in ~/.pgpass (docs/records.md, a centre's setup)")])
             return value, str(cfg)
     return default_url(), "gradebook"
 

@@ -402,3 +402,15 @@ def test_a_sealed_record_verifies_elsewhere_with_the_public_key_alone(tmp_path, 
     assert code == 1 and "the centre's seal does not hold" in out
     assert main(["seal", str(sealed), "--key", str(key), "-o", str(tmp_path / "out2")]) == 1  # never sealed
     assert "only a record that verifies here is sealed" in capsys.readouterr().err
+
+
+def test_a_password_in_a_config_others_can_read_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("MESOSIM_DB")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    cfg = tmp_path / "config" / "mesosim" / "config.yaml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text("database: postgresql+psycopg://station:secret@127.0.0.1:9/mesosim\n")
+    cfg.chmod(0o644)
+    assert main(["gradebook", "list"]) == 2
+    err = capsys.readouterr().err
+    assert "holds a password and this file can be read by other users" in err and "secret" not in err

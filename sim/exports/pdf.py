@@ -37,7 +37,7 @@ def to_pdf(items: list[LoadedRecord]) -> bytes:
         pdf.multi_cell(width, 5, f"Trainee: {shown_name(rec.get('trainee'))}   Mode: {rec.get('mode')}   "
                                  f"Started: {rec.get('started') or '-'}", new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(*(rgb["ok"] if it.verified else rgb["critical"]))
-        pdf.multi_cell(width, 5, it.status.capitalize() + (f". {it.standing}" if it.standing else ""),
+        pdf.multi_cell(width, 5, it.status[:1].upper() + it.status[1:] + (f". {it.standing}" if it.standing else ""),
                        new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Noto", "B", 14)
         verdict = "PASSED" if rep["passed"] else "NOT PASSED"
