@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from sim import __version__
-from sim.errors import InputError, Problem, UnavailableError
+from sim.errors import InputError, Problem, UnavailableError, one_line
 
 EXIT_OK, EXIT_UNAVAILABLE, EXIT_INPUT = 0, 1, 2
 DEFAULT_SCENARIO = "face-free"
@@ -28,6 +28,13 @@ def add_library_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--library", metavar="DIR", action="append", default=[],
                         help="a folder of your own exercises, looked up by id beside the shipped ones (may be "
                         "repeated; also MESOSIM_LIBRARY and the user folder)")
+
+
+def ascii_int(text: str) -> int:
+    """An integer written in ASCII digits: int() would also take "١٠", "１０" and "1_0" as 10."""
+    if not re.fullmatch(r"[+-]?[0-9]{1,18}", text.strip()):
+        raise argparse.ArgumentTypeError(f'"{one_line(text[:40])}" is not a whole number written in digits 0-9')
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,8 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--lrs", metavar="URL", help="with --format xapi: also post the statements to this Learning "
                     "Record Store (its base address or its statements resource); the trainees' accounts are at the "
                     "address MESOSIM_XAPI_HOME_PAGE or xapi.home_page in config.yaml gives")
-    rp.add_argument("--lrs-auth", metavar="USER:PASSWORD",
-                    help="basic-auth credentials for --lrs (or the MESOSIM_LRS_AUTH environment variable)")
+    rp.add_argument("--lrs-auth", metavar="USER:PASSWORD", help=argparse.SUPPRESS)
+    rp.add_argument("--lrs-auth-file", metavar="FILE",
+                    help="a file (readable by you only) holding the basic-auth credentials USER:PASSWORD for --lrs; "
+                    "or the MESOSIM_LRS_AUTH environment variable. Never on the command line, where every user "
+                    "of the machine can read it")
     add_library_option(rp)
 
     co = sub.add_parser("cohort", help="the gradebook over time: learning curves, pass rates, common findings")
@@ -104,6 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
     vf.set_defaults(func=cmd_verify)
     vf.add_argument("records", nargs="+", metavar="ATTEMPT")
 
+    se = sub.add_parser("seal", help="seal verified records with the centre's Ed25519 key, for records that leave "
+                        "the centre (checked with the public key alone)")
+    se.set_defaults(func=cmd_seal)
+    se.add_argument("records", nargs="*", metavar="ATTEMPT")
+    se.add_argument("--key", metavar="FILE", help="the centre's private key (made by --new-key; kept on the "
+                    "assessor's machine, never on a station)")
+    se.add_argument("-o", "--output", metavar="DIR", help="where the sealed records go (their names kept)")
+    se.add_argument("--new-key", metavar="FILE", help="make a centre key: FILE (private, 0600) and FILE.pub")
+
     n = sub.add_parser("new", help="write a commented scenario template that validates as it is")
     n.set_defaults(func=cmd_new)
     n.add_argument("--map", choices=("face", "scalp"), required=True)
@@ -125,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     cal.add_argument("--format", choices=("text", "json"), default="text")
     cal.add_argument("--plot", metavar="PNG", help="draw both groups' score distributions and the pass marks")
-    cal.add_argument("--attempts", type=int, metavar="N", help="attempts per group (default: assets/calibration.yaml)")
+    cal.add_argument("--attempts", type=ascii_int, metavar="N", help="attempts per group (default: "
+                     "assets/calibration.yaml)")
     cal.add_argument("--no-sweep", action="store_true", help="leave the one-error sweeps out")
     cal.add_argument("--db", metavar="URL", help="the gradebook whose labelled attempts to use (default: the "
                      "configured one, if there is one)")
@@ -145,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_library_option(pl)
 
     gb = sub.add_parser("gradebook", help="the gradebook: add saved records, label attempts, list them")
-    gbs = gb.add_subparsers(dest="gradebook_command", metavar="import|label|list", parser_class=_Parser,
+    gbs = gb.add_subparsers(dest="gradebook_command", metavar="import|label|list|check", parser_class=_Parser,
                             required=True)
     gi = gbs.add_parser("import", help="add saved attempt records to the gradebook (once each: importing again "
                         "adds nothing)")
@@ -164,6 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
     gla.add_argument("label", choices=("competent", "not-competent"))
     gla.add_argument("--by", metavar="NAME", help="who labels it (default: the login name)")
     gla.add_argument("--db", metavar="URL", help="the gradebook (default: as configured)")
+    gch = gbs.add_parser("check", help="verify every attempt in the gradebook again: its row, its record's hash "
+                         "and signature, its report scored again with the specs here (a centre's server-side result)")
+    gch.set_defaults(func=cmd_gradebook_check)
+    gch.add_argument("--trainee", metavar="NAME")
+    gch.add_argument("--scenario", metavar="ID")
+    gch.add_argument("--format", choices=("text", "json"), default="text")
+    gch.add_argument("--db", metavar="URL", help="the gradebook (default: as configured)")
     gli = gbs.add_parser("list", help="the attempts in the gradebook: id, trainee, exercise, date, score, passed, "
                          "label")
     gli.set_defaults(func=cmd_gradebook_list)
@@ -209,11 +236,20 @@ def cmd_validate(args) -> int:
     every: list[Path] = []
     for raw in args.paths:
         path = Path(raw)
-        if path.is_dir():
+        try:
+            is_dir, exists = path.is_dir(), path.exists()
+        except (OSError, ValueError) as exc:
+            from sim.core.files.safeio import os_problem
+
+            problems.append(Problem(raw, 0, 0, "", os_problem(exc) if isinstance(exc, OSError) else
+                                    "the name cannot be used as a file name"))
+            checked += 1
+            continue
+        if is_dir:
             files = scenario_files(path)
             if not files:
                 problems.append(Problem(raw, 0, 0, "", "the folder holds no scenario files (*.yaml)"))
-        elif path.exists():
+        elif exists:
             files = [path]
         else:
             problems.append(Problem(raw, 0, 0, "", "no such file or folder"))
@@ -309,6 +345,7 @@ def parse_screening(text: str | None):
 
 
 def cmd_score(args) -> int:
+    from sim.core.files.safeio import require_regular
     from sim.core.scoring.injections import read_log
     from sim.core.exercise.scenario import load_scenario
     from sim.core.scoring.config import load_config
@@ -320,6 +357,7 @@ def cmd_score(args) -> int:
     config = load_config()
     answer = parse_screening(args.screening)
     scenario = load_scenario(args.scenario, library)
+    require_regular(args.log)
     inj = read_log(args.log, library.ids, scenario.technique_ids)
     report = build_report(evaluate(scenario, inj, library, config, answer))
     sys.stdout.write(to_json(report) if args.format == "json" else to_text(report))
@@ -329,7 +367,7 @@ def cmd_score(args) -> int:
         from sim.session import save_attempt, write_failure
 
         attempt = Attempt(scenario, library, config, args.mode or scenario.spec.mode, args.trainee, answer,
-                          inj.records())
+                          inj.records(), provenance="scored-log")
         try:
             saved = save_attempt(attempt, args.save, args.db, source={"kind": "injection log", "file": str(args.log)},
                                  times_known=False)
@@ -351,6 +389,15 @@ def cmd_report(args) -> int:
         return _report_problems([Problem("--lrs", 0, 0, "", "--lrs goes with --format xapi")])
     if args.format == "pdf" and args.output in (None, "-"):
         return _report_problems([Problem("-o", 0, 0, "", "a PDF needs an output file: -o REPORT.pdf")])
+    if args.lrs_auth is not None:
+        return _report_problems([Problem("--lrs-auth", 0, 0, "", "a password on the command line can be read by "
+                                         "every user of this machine (ps); put USER:PASSWORD in a file readable by "
+                                         "you only and give --lrs-auth-file FILE, or set MESOSIM_LRS_AUTH")])
+    if args.lrs and args.format != "xapi":
+        return _report_problems([Problem("--lrs", 0, 0, "", "--lrs goes with --format xapi")])
+    auth = None
+    if args.lrs:
+        auth = _lrs_auth(args.lrs_auth_file) if args.lrs_auth_file else os.environ.get("MESOSIM_LRS_AUTH")
     items = reports.load_records(args.records)
     if args.format != "xapi":
         reports.write(items, args.format, args.output)
@@ -360,10 +407,28 @@ def cmd_report(args) -> int:
     statements = xapi_statements(items)
     reports.emit(json.dumps(statements, indent=2, ensure_ascii=False) + "\n", args.output)
     if args.lrs:
-        status = post_statements(statements, args.lrs, args.lrs_auth or os.environ.get("MESOSIM_LRS_AUTH"))
+        from sim.errors import RefusedError
+        from sim.exports.xapi import safe_address
+
+        bad = [Problem(it.path, 0, 0, "", f"{it.status}; an unverified record is not posted") for it in items
+               if not it.verified]
+        if bad:
+            raise RefusedError(bad + [Problem("--lrs", 0, 0, "", "nothing was posted")])
+        status = post_statements(statements, args.lrs, auth)
         had = " (the record store had them already)" if status == 204 else ""
-        print(f"posted {len(statements)} statement(s) to {args.lrs} (HTTP {status}){had}", file=sys.stderr)
+        print(f"posted {len(statements)} statement(s) to {safe_address(args.lrs)} (HTTP {status}){had}",
+              file=sys.stderr)
     return EXIT_OK
+
+
+def _lrs_auth(path: str) -> str:
+    """USER:PASSWORD from a file of the user's own (its first line)."""
+    from sim.core.files.safeio import read_bounded
+
+    text = read_bounded(path, 4096, "credentials file").decode("utf-8", "replace").strip().splitlines()
+    if not text or ":" not in text[0]:
+        raise InputError.one(path, "expected one line USER:PASSWORD")
+    return text[0]
 
 
 def cmd_cohort(args) -> int:
@@ -406,28 +471,42 @@ def cmd_rescore(args) -> int:
         print("mesosim rescore: --save-dir needs ATTEMPT files with different names", file=sys.stderr)
         return EXIT_INPUT
     done = rescore(args.records, load_library(), load_config())
+    from sim.errors import RefusedError
+
+    refused: list[Problem] = []
     for item in done:
-        if item.changed_exercise:
+        if item.exercise_note:
+            print(f"note: {item.loaded.path}: {item.exercise_note}", file=sys.stderr)
+        elif item.changed_exercise:
             print(f"note: the exercise file has changed since the attempt {item.loaded.path} "
                   f"({item.attempt.scenario.file})", file=sys.stderr)
+        if not item.loaded.verified:
+            print(f"note: {item.loaded.path}: {item.loaded.status}", file=sys.stderr)
         target = args.save or (Path(args.save_dir) / Path(item.loaded.path).name if args.save_dir else None)
         if target:
-            save_rescored(item, target)
+            try:
+                save_rescored(item, target)
+            except RefusedError as exc:
+                refused += exc.problems
+    if refused:
+        _report_problems(refused)
+    code = EXIT_UNAVAILABLE if refused else EXIT_OK
     if len(done) == 1:
         report = done[0].report
         sys.stdout.write(to_json(report) if args.format == "json" else to_text(report))
-        return EXIT_OK
+        return code
     if args.format == "json":
         rows = [{"file": d.loaded.path, "trainee": d.loaded.record.get("trainee", ""),
-                 "score_before": (d.loaded.record.get("report") or {}).get("score"), "report": d.report} for d in done]
+                 "score_before": (d.loaded.record.get("report") or {}).get("score"), "verified": d.loaded.verified,
+                 "verification": d.loaded.status, "report": d.report} for d in done]
         sys.stdout.write(to_json(rows))
     else:
         for d in done:
             before = (d.loaded.record.get("report") or {}).get("score")
             verdict = "PASSED" if d.report["passed"] else "NOT PASSED"
-            print(f"{d.loaded.path}\t{d.loaded.record.get('trainee', '')}\t{d.report['scenario']}\t{before} -> "
-                  f"{d.report['score']}\t{verdict}")
-    return EXIT_OK
+            print(f"{d.loaded.path}\t{one_line(d.loaded.record.get('trainee', ''))}\t{d.report['scenario']}\t"
+                  f"{before} -> {d.report['score']}\t{verdict}\t{d.loaded.marker}")
+    return code
 
 
 def cmd_gradebook_import(args) -> int:
@@ -446,6 +525,29 @@ def cmd_gradebook_import(args) -> int:
           + (f", {len(result.refused) + len(result.bad)} not added" if result.refused or result.bad else ""),
           file=sys.stderr)
     return EXIT_INPUT if result.bad else EXIT_UNAVAILABLE if result.refused else EXIT_OK
+
+
+def cmd_gradebook_check(args) -> int:
+    """Every attempt of the gradebook verified from what the database holds, with the specs of this machine: the
+    result a centre trusts is this one, computed where the trainee is not."""
+    from sim.gradebook import Gradebook
+    from sim.session import verify_rows
+
+    with Gradebook(args.db) as book:
+        rows = book.attempts(args.trainee, args.scenario, with_records=True)
+    verify_rows(rows)
+    bad = [r for r in rows if not r["verified"]]
+    if args.format == "json":
+        keys = ("id", "uid", "trainee", "scenario", "mode", "when", "received", "score", "passed", "verified",
+                "verification", "exam_result", "standing")
+        print(json.dumps([{k: r.get(k) for k in keys} for r in rows], indent=2, ensure_ascii=False))
+    else:
+        for r in rows:
+            extra = f"; {r['standing']}" if r.get("standing") else ""
+            print(f"attempt {r['id']} ({one_line(r['trainee'])}, {r['scenario']}, {_short_time(r['when'])}, "
+                  f"score {r['score']:.1f}): {r['verification']}{extra}")
+        print(f"{len(rows)} attempt(s) checked, {len(bad)} NOT verified", file=sys.stderr)
+    return EXIT_UNAVAILABLE if bad else EXIT_OK
 
 
 def cmd_gradebook_label(args) -> int:
@@ -479,15 +581,16 @@ def cmd_gradebook_list(args) -> int:
         book.check_selection(args.trainee, args.scenario)
         rows = book.attempts(args.trainee, args.scenario)
     if args.format == "json":
-        keys = ("id", "uid", "trainee", "scenario", "when", "score", "passed", "signed", "label", "labelled_by",
-                "labelled_at")
+        keys = ("id", "uid", "trainee", "scenario", "when", "score", "passed", "signed", "why", "label",
+                "labelled_by", "labelled_at")
         print(json.dumps([{k: r[k] for k in keys} for r in rows], indent=2, ensure_ascii=False))
         return EXIT_OK
     if not rows:
         print("the gradebook holds no attempt for this selection", file=sys.stderr)
         return EXIT_OK
     table = [("id", "trainee", "scenario", "date", "score", "passed", "label")]
-    table += [(str(r["id"]), one_line(r["trainee"]), r["scenario"], _short_time(r["when"]), f"{r['score']:.1f}",
+    table += [(str(r["id"]), one_line(r["trainee"]), r["scenario"], _short_time(r["when"]),
+               f"{r['score']:.1f}" + ("" if r["signed"] else " NOT VERIFIED"),
                "yes" if r["passed"] else "no", r["label"] or "-") for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
@@ -499,14 +602,14 @@ def cmd_gradebook_list(args) -> int:
 def cmd_replay_record(args) -> int:
     import os
 
-    from sim.core.records.signing import read_record
+    from sim.core.records.signing import read_record_file
 
-    rec = read_record(args.record)
+    rec, form = read_record_file(args.record)
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     from sim.ui.app import NoDisplayError, Options, run_app
 
     try:
-        return run_app(Options(view_record=rec, view_record_path=str(args.record)))
+        return run_app(Options(view_record=rec, view_record_path=str(args.record), view_record_form=form))
     except NoDisplayError as exc:
         print(f"mesosim: no display is available to show the attempt ({exc}); use `mesosim report` instead.",
               file=sys.stderr)
@@ -517,15 +620,69 @@ def cmd_verify(args) -> int:
     from sim.core.records.signing import read_record
     from sim.session import check_signature, signature_status
 
+    from sim.session import load_record
+
     bad = 0
     for path in args.records:
         try:
-            ok, why = check_signature(read_record(path, check=False))
+            item = load_record(path)
+            ok, status = item.verified, item.status + (f"; {item.standing}" if item.standing else "")
         except InputError as exc:
-            ok, why = False, "; ".join(p.message for p in exc.problems)
+            why = "; ".join(p.message for p in exc.problems)
+            try:  # a record that is no record because it was changed: the signature says so first
+                signed, sig_why = check_signature(read_record(path, check=False))
+                if not signed:
+                    why = sig_why
+            except InputError:
+                pass
+            ok, status = False, signature_status(False, why)
         bad += not ok
-        print(f"{path}: {signature_status(ok, why)}")
+        print(f"{one_line(str(path))}: {status}")
     return EXIT_OK if not bad else 1
+
+
+def cmd_seal(args) -> int:
+    """Seal records that verify here (every check of `verify`) with the centre's key; make a key."""
+    from sim.errors import RefusedError
+
+    if args.new_key:
+        from sim.core.records.seal import key_id, load_public, new_key
+
+        if args.records or args.key or args.output:
+            return _report_problems([Problem("--new-key", 0, 0, "", "--new-key makes a key and nothing else")])
+        try:
+            private, public = new_key(args.new_key)
+        except FileExistsError:
+            return _report_problems([Problem(args.new_key, 0, 0, "", "exists: a centre key is never overwritten")])
+        except OSError as exc:
+            return _report_problems([Problem(args.new_key, 0, 0, "", f"cannot write: {exc.strerror or exc}")])
+        print(f"wrote {private} (keep it on the assessor's machine) and {public} (centre "
+              f"{key_id(load_public(public))}: give it to whoever checks sealed records, in MESOSIM_TRUSTED_KEYS)")
+        return EXIT_OK
+    if not args.records or not args.key or not args.output:
+        return _report_problems([Problem("seal", 0, 0, "", "give ATTEMPT..., --key FILE and -o DIR (or --new-key "
+                                         "FILE)")])
+    from sim.core.records.seal import load_private, seal
+    from sim.core.records.signing import record_text
+    from sim.core.files.atomic import write_atomic
+    from sim.session import load_records
+
+    private = load_private(args.key)
+    items = load_records(args.records)
+    bad = [Problem(it.path, 0, 0, "", f"{it.status}; only a record that verifies here is sealed") for it in items
+           if not it.verified]
+    if bad:
+        raise RefusedError(bad + [Problem("seal", 0, 0, "", "nothing was sealed")])
+    out = Path(args.output)
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for it in items:
+        target = out / Path(it.path).name
+        try:
+            write_atomic(target, record_text(seal(it.raw, private)).encode("utf-8"))
+        except OSError as exc:
+            return _report_problems([Problem(str(target), 0, 0, "", f"cannot write: {exc.strerror or exc}")])
+        print(f"{it.path}: sealed as {target}")
+    return EXIT_OK
 
 
 def cmd_run(args) -> int:
@@ -541,8 +698,10 @@ def cmd_run(args) -> int:
     if scenario_ref is not None or args.replay:
         scenario = load_scenario(scenario_ref or DEFAULT_SCENARIO, library)
         if args.replay:
+            from sim.core.files.safeio import require_regular
             from sim.core.scoring.injections import read_log
 
+            require_regular(args.replay)
             read_log(args.replay, library.ids, scenario.technique_ids)
     answer = parse_screening(args.screening)
     if args.replay and not os.environ.get("SDL_VIDEODRIVER") and not os.environ.get("DISPLAY") \
@@ -775,7 +934,7 @@ def cmd_preview(args) -> int:
 
     from sim.core.exercise.scenario import load_scenario
 
-    m = re.fullmatch(r"(\d{3,5})x(\d{3,5})", args.size)
+    m = re.fullmatch(r"([0-9]{3,5})x([0-9]{3,5})", args.size)
     if not m:
         return _report_problems([Problem("--size", 0, 0, "", f'"{args.size}" is not WIDTHxHEIGHT, e.g. 1200x900')])
     scenario = load_scenario(args.scenario, solutions_needed=False)  # drawn while its solutions are to be written
@@ -799,7 +958,56 @@ def cmd_preview(args) -> int:
     return EXIT_OK
 
 
+RESULT_COMMANDS = ("score", "rescore", "report", "verify", "cohort", "gradebook", "seal")
+"""Commands whose output is a result: they parse every YAML file rather than trust the user's parse cache."""
+MAX_ARGUMENT = 4096
+"""The longest argument accepted [characters] (a path the system takes is at most 4,096 bytes)."""
+MAX_NAME = 200
+"""The longest trainee or instructor name accepted [characters]."""
+
+
+def check_arguments(args) -> list[Problem]:
+    """Arguments a user typed that no command can use: over-long ones, names that are not plain one-line text."""
+    problems = []
+    for key, value in vars(args).items():
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if isinstance(v, str) and len(v) > MAX_ARGUMENT:
+                problems.append(Problem(f"--{key.replace('_', '-')}" if key not in ("scenario", "log", "records",
+                                        "paths", "scenarios", "record", "attempt") else key.upper(), 0, 0, "",
+                                        f"an argument of {len(v)} characters; at most {MAX_ARGUMENT} are accepted"))
+    db = getattr(args, "db", None)
+    if isinstance(db, str) and re.search(r"://[^/@\s]*:[^/@\s]*@", db):
+        problems.append(Problem("--db", 0, 0, "", "a password in a URL on the command line can be read by every "
+                                "user of this machine (ps): keep it in ~/.pgpass (PostgreSQL) and leave it out of "
+                                "the URL, or give the URL in MESOSIM_DB or config.yaml"))
+    for key in ("trainee", "by"):
+        v = getattr(args, key, None)
+        if isinstance(v, str) and v:
+            why = name_problem(v)
+            if why:
+                problems.append(Problem(f"--{key}", 0, 0, "", why))
+    return problems
+
+
+def name_problem(name: str) -> str:
+    """Why a person's name cannot be kept in a record ("" when it can): it is shown in reports, tables and PDFs,
+    where a line break or a control character could forge what a reader sees."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the name is not UTF-8 text (set the terminal's encoding to UTF-8)"
+    if len(name) > MAX_NAME:
+        return f"a name of {len(name)} characters; at most {MAX_NAME} are accepted"
+    if any(not c.isprintable() for c in name):
+        return "the name holds a line break or another control character; give it on one line"
+    if not name.strip():
+        return "the name is only spaces"
+    return ""
+
+
 def main(argv: list[str] | None = None) -> int:
+    import errno
     import os
 
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # stdout carries reports: never pygame's greeting
@@ -810,13 +1018,43 @@ def main(argv: list[str] | None = None) -> int:
     from sim.paths import set_library_dirs
 
     set_library_dirs(getattr(args, "library", None) or [])
+    problems = check_arguments(args)
+    if problems:
+        return _report_problems(problems)
+    from sim.core.files.yamlio import parse_cache
+
+    cache_was = parse_cache.enabled
+    if args.command in RESULT_COMMANDS:
+        parse_cache.enabled = False
+    try:
+        return _run(args)
+    finally:
+        parse_cache.enabled = cache_was
+
+
+def _run(args) -> int:
+    import errno
+
+    from sim.errors import RefusedError
+
     try:
         return args.func(args)
     except InputError as exc:
         return _report_problems(exc.problems)
+    except RefusedError as exc:  # a record that does not verify, refused for what it would be used for
+        _report_problems(exc.problems)
+        return EXIT_UNAVAILABLE
     except UnavailableError as exc:  # the gradebook's database cannot be used just now: not bad input
         _report_problems(exc.problems)
         return EXIT_UNAVAILABLE
+    except OSError as exc:
+        if exc.errno in (errno.ENAMETOOLONG, errno.ELOOP, errno.ENOTDIR, errno.EILSEQ):
+            from sim.core.files.safeio import os_problem
+
+            return _report_problems([Problem(str(exc.filename or "mesosim"), 0, 0, "", os_problem(exc))])
+        raise
+    except RecursionError:
+        return _report_problems([Problem("mesosim", 0, 0, "", "an input is nested too deeply to be read")])
     except BrokenPipeError:
         return EXIT_OK
     except KeyboardInterrupt:

@@ -16,7 +16,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.col}"
+        where = f"{one_line(self.file)}:{self.line}:{self.col}"
         message, path = one_line(" ".join(self.message.split(" "))), one_line(self.path)
         return f"{where}: {path}: {message}" if path else f"{where}: {message}"
 
@@ -42,6 +42,15 @@ class InputError(Exception):
 class UnavailableError(Exception):
     """A store that cannot be used just now (the gradebook's database is down, refuses or stays busy): not bad input,
     so the command line exits with status 1, not 2. Carries its problems in the same form as InputError."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class RefusedError(Exception):
+    """A record refused for what it is, not for its form: it does not verify (an unverified record posted to a
+    record store, re-scored into a new signed record). Exit status 1, like `mesosim verify` of such a record."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)

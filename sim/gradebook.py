@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import time
 
 import sqlalchemy as sa
@@ -32,9 +33,11 @@ from sim.core.records.times import record_time
 from sim.core.records.signing import canonical, verify
 from sim.paths import config_file, gradebook_file
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """1: trainees, scenarios, attempts, gradebook_meta. 2: attempts.saved (when the record was written) and labels.
-3: attempts.pass_mark and attempts.findings (what a cohort report needs, so that it never parses a record)."""
+3: attempts.pass_mark and attempts.findings (what a cohort report needs, so that it never parses a record). 4:
+attempts.record_sha256 (the hash of the record text kept, checked on every read) and attempts.received (the
+database server's own time when the row arrived)."""
 LABELS = ("competent", "not-competent")
 BUSY_TIMEOUT_MS = 10_000
 """How long SQLite waits for another connection's write lock before it says busy (and the transaction is retried)."""
@@ -75,6 +78,8 @@ attempts = sa.Table(
     sa.Column("saved", sa.Text),
     sa.Column("pass_mark", sa.Float),
     sa.Column("findings", sa.Text),
+    sa.Column("record_sha256", sa.Text),
+    sa.Column("received", sa.Text, server_default=sa.text("CURRENT_TIMESTAMP")),
     # Last: SQLite reads a column after a long one by walking its overflow pages; a report that never reads the
     # record must not pay for it (a gradebook made by an earlier version keeps its order: slower, the same).
     sa.Column("record", sa.Text, nullable=False),
@@ -97,8 +102,14 @@ meta_table = sa.Table(
 
 
 def default_url() -> str:
+    from sim.core.files.safeio import create_private
+
     path = gradebook_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        create_private(path)  # names and results: the owner's only (SQLite gives its -wal and -shm files the same)
+    except OSError:
+        pass  # reported by the connection, with the URL it came from
     return f"sqlite:///{path}"
 
 
@@ -119,6 +130,10 @@ def configured(explicit: str | None = None) -> tuple[str, str]:
             if not isinstance(value, str):
                 raise InputError([doc.problem(("database",), "expected a database URL, e.g. "
                                               "postgresql+psycopg://user@host/mesosim")])
+            if re.search(r"://[^/@\s]*:[^/@\s]*@", value) and os.name == "posix" and cfg.stat().st_mode & 0o077:
+                raise InputError([doc.problem(("database",), "the URL holds a password and this file can be read "
+                                              "by other users of the machine: make it yours only (chmod 600), or "
+                                              "keep the password in ~/.pgpass (docs/records.md, a centre's setup)")])
             return value, str(cfg)
     return default_url(), "gradebook"
 
@@ -153,6 +168,51 @@ def finding_counts(report: dict) -> list[list]:
 def name_key(name: str | None) -> str:
     """A trainee's name as it is matched: without regard to case and spacing ("ann  LEE" is "Ann Lee")."""
     return " ".join((name or "").split()).casefold()
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def row_problem(row: dict, text: str | None) -> tuple[dict | None, str]:
+    """(the record a gradebook row keeps, why the row cannot be trusted or ""). A row is checked against the hash
+    kept with it and against its record (score, passed, critical findings, trainee, exercise, mode): a row edited
+    in SQL shows as not verified, whatever its `signed` column says; then the record's own signature."""
+    if text is None:
+        return None, "the row keeps no record"
+    if row.get("record_sha256") and row["record_sha256"] != text_sha256(text):
+        return None, "the record kept in the gradebook was changed after it was added (its hash does not match)"
+    try:
+        record = json.loads(text)
+        rep = record["report"]
+        expected = {"score": float(rep["score"]), "passed": bool(rep["passed"]),
+                    "critical": int(rep.get("critical_findings", 0)), "injections": len(record.get("injections", [])),
+                    "trainee": record.get("trainee") or "(no name)", "scenario": record["scenario"]["id"],
+                    "mode": record.get("mode", rep.get("mode", ""))}
+    except (ValueError, KeyError, TypeError):
+        return None, "the record kept in the gradebook is damaged"
+    changed = [k for k, v in expected.items() if k in row and (bool(row[k]) if k == "passed" else row[k]) != v]
+    if changed:
+        return record, (f"the gradebook row was changed after it was added ({', '.join(changed)} differ from its "
+                        "record)")
+    if not row.get("record_sha256"):
+        return record, "the row keeps no hash of its record (added by an earlier version: import the record again)"
+    try:
+        ok, why = verify(record)
+    except InputError as exc:
+        ok, why = False, exc.problems[0].message
+    if "seal" in record:  # a centre's seal: it holds with a trusted key, or it does not hold at all
+        from sim.core.records.seal import check_seal, trusted_keys
+
+        try:
+            sealed, seal_why = check_seal(record, trusted_keys())
+        except InputError as exc:
+            sealed, seal_why = False, exc.problems[0].message
+        if sealed:
+            return record, ""
+        if sealed is False and (not ok or "does not hold" in seal_why):
+            return record, seal_why
+    return record, "" if ok else why
 
 
 def now() -> str:
@@ -199,6 +259,14 @@ class Gradebook:
         if self.dialect == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_connect)
             sa.event.listen(self.engine, "begin", _sqlite_begin)
+            database = self.engine.url.database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                from sim.core.files.safeio import create_private
+
+                try:
+                    create_private(database)  # names and results: the owner's only
+                except OSError:
+                    pass  # the connection reports it, with where the URL came from
         try:
             self._ensure_schema()
         except BaseException:
@@ -298,15 +366,16 @@ class Gradebook:
     def _upgrade(c, version: int) -> None:
         """Bring a gradebook of an earlier schema up to this one, in the schema transaction (labels, a new table,
         was made by create_all)."""
-        if version < 2:
-            columns = {col["name"] for col in sa.inspect(c).get_columns("attempts")}
-            if "saved" not in columns:
-                c.execute(sa.text("ALTER TABLE attempts ADD COLUMN saved TEXT"))
-        if version < 3:
-            columns = {col["name"] for col in sa.inspect(c).get_columns("attempts")}
-            for name, kind in (("pass_mark", "FLOAT"), ("findings", "TEXT")):
+        columns = {col["name"] for col in sa.inspect(c).get_columns("attempts")}
+        if version < 2 and "saved" not in columns:
+            c.execute(sa.text("ALTER TABLE attempts ADD COLUMN saved TEXT"))
+        if version < 4:
+            for name, kind in (("pass_mark", "FLOAT"), ("findings", "TEXT"), ("record_sha256", "TEXT")):
                 if name not in columns:
                     c.execute(sa.text(f"ALTER TABLE attempts ADD COLUMN {name} {kind}"))
+            if "received" not in columns:  # SQLite cannot add a column whose default is not a constant
+                c.execute(sa.text("ALTER TABLE attempts ADD COLUMN received TEXT"
+                                  + (" DEFAULT CURRENT_TIMESTAMP" if c.dialect.name == "postgresql" else "")))
             # Filled once from the records, so that no cohort report has to read them again.
             todo = c.execute(sa.select(attempts.c.id, attempts.c.record).where(attempts.c.findings.is_(None))).all()
             for row_id, text in todo:
@@ -316,6 +385,9 @@ class Gradebook:
                 except (ValueError, KeyError, TypeError):
                     values = {"findings": "[]"}  # not a record this version can read: no findings to count
                 c.execute(attempts.update().where(attempts.c.id == row_id).values(**values))
+            todo = c.execute(sa.select(attempts.c.id, attempts.c.record).where(attempts.c.record_sha256.is_(None)))
+            for rid, text in todo.all():
+                c.execute(attempts.update().where(attempts.c.id == rid).values(record_sha256=text_sha256(text)))
 
     # -- writing
 
@@ -358,6 +430,7 @@ class Gradebook:
             pass_mark=float(rep["pass_mark"]) if rep.get("pass_mark") is not None else None,
             findings=json.dumps(finding_counts(rep)),
         )
+        row["record_sha256"] = text_sha256(row["record"])
 
         def work() -> tuple[int, bool]:
             with self._writing() as c:
@@ -402,8 +475,8 @@ class Gradebook:
                           attempts.c.scenario_id.label("scenario"), scenarios.c.title, attempts.c.mode,
                           attempts.c.started, attempts.c.ended, attempts.c.score, attempts.c.passed,
                           attempts.c.critical, attempts.c.injections, attempts.c.signed, attempts.c.added,
-                          attempts.c.saved, attempts.c.pass_mark, attempts.c.findings, labels.c.label,
-                          labels.c.labelled_by, labels.c.labelled_at)
+                          attempts.c.saved, attempts.c.pass_mark, attempts.c.findings, attempts.c.received,
+                          labels.c.label, labels.c.labelled_by, labels.c.labelled_at)
                 .join(trainees, attempts.c.trainee_id == trainees.c.id)
                 .join(scenarios, attempts.c.scenario_id == scenarios.c.id)
                 .outerjoin(labels, labels.c.attempt_uid == attempts.c.uid)
@@ -416,17 +489,27 @@ class Gradebook:
 
         return self._retry(work)
 
-    def _attempt_rows(self, query) -> list[dict]:
-        rows = self._read(query)
+    def _attempt_rows(self, query, with_records: bool = False) -> list[dict]:
+        """Rows with their time (`when`) and their verification worked out from what they keep (row_problem): `signed`
+        is True only for a row that matches its record and whose record's signature holds; `why` says why not. With
+        `with_records` each row also carries its record (`record`)."""
+        rows = self._read(query.add_columns(attempts.c.record.label("record_text"), attempts.c.record_sha256))
         for r in rows:
             r["when"] = r["saved"] or r["ended"] or r["started"] or r["added"]
+            record, why = row_problem(r, r.pop("record_text"))
+            r["signed"], r["why"] = not why, why
+            del r["record_sha256"]
+            if with_records:
+                r["record"] = record
         return rows
 
-    def attempts(self, trainee: str | None = None, scenario: str | None = None) -> list[dict]:
+    def attempts(self, trainee: str | None = None, scenario: str | None = None,
+                 with_records: bool = False) -> list[dict]:
         """Attempts in the order they were added, with the trainee's name, the scenario's title, the time of the
         attempt (`when`: the record's own, else when it was added), its pass mark, its findings by kind
-        (finding_counts, as JSON text) and the instructor's label (or None). `trainee` is matched without regard
-        to case and spacing (name_key)."""
+        (finding_counts, as JSON text), the instructor's label (or None) and whether the row verifies (`signed`,
+        `why`: checked on every read, never taken from the row). `trainee` is matched without regard to case and
+        spacing (name_key)."""
         q = self._select()
         if trainee:
             ids = [r["id"] for r in self._read(sa.select(trainees.c.id, trainees.c.name))
@@ -434,7 +517,7 @@ class Gradebook:
             q = q.where(attempts.c.trainee_id.in_(ids))
         if scenario:
             q = q.where(attempts.c.scenario_id == scenario)
-        return self._attempt_rows(q)
+        return self._attempt_rows(q, with_records)
 
     def scenario_ids(self) -> list[str]:
         """The exercises the gradebook holds attempts of."""

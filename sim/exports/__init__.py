@@ -12,7 +12,7 @@ from sim.errors import InputError
 
 _WHERE = {"LoadedRecord": "sim.session", "load_records": "sim.session", "cohort_pdf": "cohort", "cohort_summary": "cohort", "cohort_rows_of": "cohort", "to_html": "html",
           "to_pdf": "pdf", "cohort_csv": "tables", "safe_cell": "tables", "to_cohort_csv": "tables",
-          "to_csv": "tables", "to_json": "tables", "post_statements": "xapi", "xapi_statements": "xapi"}
+          "to_csv": "tables", "to_json": "tables", "post_statements": "xapi", "safe_address": "xapi", "shown_name": "pdf", "xapi_statements": "xapi"}
 
 
 def __getattr__(name: str):

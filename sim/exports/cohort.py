@@ -38,13 +38,18 @@ def cohort_summary(rows: list[dict], trainee: str | None = None, scenario: str |
     who: dict[str, set] = defaultdict(set)
     findings: Counter = Counter()
     injections: Counter = Counter()
+    not_verified: Counter = Counter()
     for r in sorted(rows, key=lambda r: (_moment(r["when"]), r["id"])):
         key = name_key(r["trainee"])
         spellings[key][r["trainee"]] += 1
         by_trainee[key].append({"date": r["when"], "scenario": r["scenario"], "title": r.get("title"),
                                 "score": r["score"], "pass_mark": r.get("pass_mark"), "passed": bool(r["passed"]),
-                                "gradebook_id": r["id"]})
-        by_scenario[r["scenario"]].append(bool(r["passed"]))
+                                "gradebook_id": r["id"], "verified": r.get("verified", r.get("signed", True))})
+        if r.get("verified", r.get("signed", True)):  # a pass rate counts only attempts whose record verifies
+            by_scenario[r["scenario"]].append(bool(r["passed"]))
+        else:
+            not_verified[r["scenario"]] += 1
+            by_scenario.setdefault(r["scenario"], [])
         titles[r["scenario"]] = r.get("title") or r["scenario"]
         who[r["scenario"]].add(key)
         for rule, verdict, structure, n in json.loads(r.get("findings") or "[]"):
@@ -59,8 +64,9 @@ def cohort_summary(rows: list[dict], trainee: str | None = None, scenario: str |
         "from": min(dates, key=_moment) if dates else None,
         "to": max(dates, key=_moment) if dates else None,
         "trainees": {names[k]: v for k, v in sorted(by_trainee.items(), key=lambda kv: names[kv[0]].casefold())},
-        "pass_rates": {s: {"title": titles[s], "attempts": len(v), "passed": sum(v), "rate": round(sum(v) / len(v), 4),
-                           "trainees": len(who[s])}
+        "pass_rates": {s: {"title": titles[s], "attempts": len(v), "passed": sum(v),
+                           "rate": round(sum(v) / len(v), 4) if v else None, "trainees": len(who[s]),
+                           "not_verified": not_verified[s]}
                        for s, v in sorted(by_scenario.items())},
         "common_findings": [{"rule": k[0], "verdict": k[1], "structure": k[2], "count": n,
                              "share": round(n / total, 4), "injections": injections[k]}
@@ -94,7 +100,9 @@ def cohort_pdf(summary: dict) -> bytes:
     if not summary["attempts"]:
         w.para("The gradebook holds no attempt for this selection.", 11)
         return bytes(pdf.output())
-    rates = [(f"{v['title']}", v["rate"], f"{v['passed']} of {v['attempts']} ({100 * v['rate']:.0f} %)")
+    rates = [(f"{v['title']}", v["rate"] or 0.0,
+              (f"{v['passed']} of {v['attempts']} ({100 * v['rate']:.0f} %)" if v["rate"] is not None else
+               "no verified attempt") + (f"; {v['not_verified']} NOT verified, not counted" if v["not_verified"] else ""))
              for v in summary["pass_rates"].values()]
     height = bars_height_mm(len(rates))
     pdf.image(bars_png(rates, "Pass rate per exercise", "attempts passed (%)", (WIDTH, height), "#009e73", True),

@@ -113,6 +113,8 @@ class Digest:
 
     @property
     def verdict(self) -> str:
+        if self.passed and getattr(self.item, "exam", None) is False:
+            return "PASSED, NOT AN EXAM RESULT"
         return "PASSED" if self.passed else "NOT PASSED"
 
     @property
@@ -121,7 +123,9 @@ class Digest:
 
     @property
     def signature(self) -> str:
-        return self.item.status
+        """The verification status, and for an exam record whether it counts as an exam result."""
+        standing = getattr(self.item, "standing", "")
+        return self.item.status + (f"; {standing}" if standing else "")
 
 
 def runs(numbers, limit: int = 40) -> str:
@@ -269,7 +273,7 @@ def digest(item: LoadedRecord) -> Digest:
     stamp = record_date(item)
     screening, screening_verdict = _screening(rec, rep, exercise)
     return Digest(item=item, title=rep.get("title") or rep["scenario"], scenario_id=rep["scenario"],
-                  trainee=rec.get("trainee") or "(no name)", mode=str(rec.get("mode") or rep.get("mode") or ""),
+                  trainee=_one_line_name(rec.get("trainee")), mode=str(rec.get("mode") or rep.get("mode") or ""),
                   date=_local(stamp), date_iso=stamp, passed=bool(rep["passed"]), score=float(rep["score"]),
                   pass_mark=float(rep["pass_mark"]), critical=int(rep.get("critical_findings") or 0),
                   reasons=_reasons(rep), screening=screening, screening_verdict=screening_verdict, bars=_bars(rep),
@@ -291,3 +295,12 @@ def failed_rules(entry: dict) -> str:
     rank = {v: i for i, v in enumerate(VERDICT_ORDER)}
     fs = sorted(entry.get("findings") or (), key=lambda f: rank.get(f["verdict"], 9))
     return ", ".join(f["rule"] + (f" ({f['verdict']})" if f["verdict"] != entry["verdict"] else "") for f in fs)
+
+
+def _one_line_name(name) -> str:
+    """A trainee's name as a report shows it: one line (a line break in a name cannot push the real result to
+    another page), control characters escaped, at most 100 characters."""
+    from sim.errors import one_line
+
+    text = one_line(str(name or "")).strip() or "(no name)"
+    return text if len(text) <= 100 else text[:100] + "..."

@@ -520,3 +520,12 @@ def _table(pdf, w: Writer, d: Digest) -> None:
             w.font(7, False, INK)
             pdf.text(x, y + 2.6, w.clip(failed_rules(e), widths[8]))
         pdf.set_y(y + h)
+
+
+def shown_name(name) -> str:
+    """A trainee's name as a report prints it: on one line (a line break cannot push the real result to another
+    page), control characters escaped, at most 100 characters."""
+    from sim.errors import one_line
+
+    text = one_line(str(name or "")).strip() or "(no name)"
+    return text if len(text) <= 100 else text[:100] + "..."

@@ -16,10 +16,19 @@ if TYPE_CHECKING:
     from sim.session import LoadedRecord
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "|", "%", " ", "\uff1d", "\uff0b", "\uff0d", "\uff20", "\uff5c", "\u3000")
+"""What a spreadsheet may take as the start of a formula or a command (the full-width forms included, and a space
+it trims first)."""
+
+
 def safe_cell(value):
-    """A cell a spreadsheet will show, never run: text starting with = + - @ (or a tab / carriage return) gets a
-    leading apostrophe. Numbers stay numbers."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """A cell a spreadsheet will show, never run: line breaks and other control characters become spaces (a
+    carriage return would start a new row for some readers), then text starting with = + - @ | % a space or their
+    full-width forms gets a leading apostrophe. Numbers stay numbers."""
+    if not isinstance(value, str):
+        return value
+    value = "".join(c if c.isprintable() else " " for c in value)
+    if value[:1] in FORMULA_STARTS:
         return "'" + value
     return value
 
@@ -30,11 +39,13 @@ INJECTION_COLUMNS = ["record", "signature", "trainee", "scenario", "mode", "star
 """One row per injection; `index` is the 0-based row of the log (contract.md), `number` the injection's number as
 the window and the other reports show it (index + 1)."""
 COHORT_COLUMNS = ["trainee", "scenario", "title", "date", "score", "pass_mark", "passed", "critical_findings",
-                  "injections", "mode", "signature", "attempt_id", "started", "ended", "saved", "file", "gradebook_id"]
+                  "injections", "mode", "signature", "attempt_id", "started", "ended", "saved", "file", "gradebook_id", "verification", "exam_result"]
 """One row per attempt, the same from records (`mesosim report --format cohort-csv`) and from the gradebook
 (`mesosim cohort --format csv`): `date` is the attempt's time (the record's saved, else ended or started; else the
 file's time, or when the gradebook added it), `signature` verified or NOT verified, `file` the record's path (blank
-from the gradebook), `gradebook_id` the row id (blank from records)."""
+from the gradebook), `gradebook_id` the row id (blank from records), `verification` the full status (the
+signature, the form, the report checked against the injections), `exam_result` whether an exam record counts as
+an exam result (blank for practice)."""
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 
@@ -73,7 +84,8 @@ def cohort_row(item: LoadedRecord) -> dict:
             "critical_findings": rep["critical_findings"], "injections": len(rep["injections"]),
             "mode": rec.get("mode"), "signature": signature_word(item),
             "attempt_id": aid if isinstance(aid, str) else "", "started": rec.get("started"),
-            "ended": rec.get("ended"), "saved": item.raw.get("saved"), "file": item.path, "gradebook_id": None}
+            "ended": rec.get("ended"), "saved": item.raw.get("saved"), "file": item.path, "gradebook_id": None,
+            "verification": item.status, "exam_result": getattr(item, "exam", None)}
 
 
 def gradebook_cohort_row(row: dict) -> dict:
@@ -84,7 +96,9 @@ def gradebook_cohort_row(row: dict) -> dict:
             "critical_findings": row["critical"], "injections": row["injections"], "mode": row["mode"],
             "signature": "verified" if row["signed"] else "NOT verified",
             "attempt_id": uid if _UUID.match(uid) else "", "started": row.get("started"), "ended": row.get("ended"),
-            "saved": row.get("saved"), "file": None, "gradebook_id": row["id"]}
+            "saved": row.get("saved"), "file": None, "gradebook_id": row["id"],
+            "verification": "signature verified" if row["signed"] else
+            f"signature NOT verified: {row.get('why') or 'the gradebook says so'}", "exam_result": None}
 
 
 def to_cohort_csv(items: list[LoadedRecord]) -> str:
@@ -107,7 +121,11 @@ def to_json(items: list[LoadedRecord]) -> str:
         about = {"file": it.path, "attempt_id": aid if isinstance(aid, str) else None,
                  "trainee": it.record.get("trainee", ""), "date": record_date(it),
                  "signature": signature_word(it), "signature_status": it.status}
-        reports.append({"record": about, **it.record["report"]})
+        reports.append({"record": about, **it.record["report"],
+                        "verification": {"verified": it.verified, "status": it.status,
+                                         "report_checked": getattr(it, "report_checked", False),
+                                         "exam_result": getattr(it, "exam", None),
+                                         "standing": getattr(it, "standing", "")}})
     return json.dumps(reports[0] if len(reports) == 1 else reports, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -127,10 +127,19 @@ def xapi_statements(items: list[LoadedRecord], home: str | None = None) -> list[
         if _response(rec):
             result["response"] = _response(rec)
         date = record_date(it)
+        provenance = rec.get("provenance")
         context = {"registration": registration(it.raw), "platform": "mesosim",
                    "extensions": {"urn:mesosim:signature": "verified" if it.verified else "not verified",
-                                  "urn:mesosim:mode": rec.get("mode"), "urn:mesosim:attempt": key}}
-        for verb in ("attempted", "completed", "passed" if rep["passed"] else "failed"):
+                                  "urn:mesosim:mode": rec.get("mode"), "urn:mesosim:attempt": key,
+                                  "urn:mesosim:exam-result": getattr(it, "exam", None),
+                                  "urn:mesosim:provenance": provenance.get("kind")
+                                  if isinstance(provenance, dict) else None}}
+        verbs = ["attempted", "completed"]
+        if getattr(it, "exam", None) is not False:  # an exam record that is no exam result: never a pass
+            verbs.append("passed" if rep["passed"] else "failed")
+        else:
+            result.pop("success")
+        for verb in verbs:
             st = {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:mesosim:{key}:{verb}")), "version": XAPI_VERSION,
                   "actor": actor, "verb": {"id": VERBS[verb], "display": {"en-US": verb}}, "object": activity,
                   "context": context}
@@ -211,12 +220,20 @@ def post_statements(statements: list[dict], lrs: str, auth: str | None, timeout:
             other = _origin(target) != _origin(url)
             sent = ("the credentials were not sent there and nothing was posted" if auth and other
                     else "nothing was posted")
-            raise InputError([Problem("--lrs", 0, 0, "", f"the record store at {url} redirects to {target}"
+            raise InputError([Problem("--lrs", 0, 0, "", f"the record store at {safe_address(url)} redirects to "
+                                      f"{safe_address(target)}"
                                       + (", another address" if other else "") + f" (HTTP {exc.code}); {sent}: "
                                       f"give --lrs {target} if that is the store")]) from None
         body = _body(exc)
-        raise InputError.one("--lrs", f"the record store at {url} refused the statements: HTTP {exc.code} "
+        raise InputError.one("--lrs", f"the record store at {safe_address(url)} refused the statements: HTTP {exc.code} "
                              f"{exc.reason}" + (f": {body}" if body else "")) from None
     except (urllib.error.URLError, OSError) as exc:
-        raise InputError.one("--lrs", f"cannot reach the record store at {url}: "
-                             f"{getattr(exc, 'reason', None) or exc}") from None
+        raise InputError.one("--lrs", f"cannot reach the record store at {safe_address(url)}: "
+                             f"{safe_address(str(getattr(exc, 'reason', None) or exc))}") from None
+
+
+def safe_address(url: str) -> str:
+    """A URL as it may be printed: a password in it (user:password@host) masked."""
+    import re
+
+    return re.sub(r"(?<=://)([^/@:\s]*):[^/@\s]*@", r"\1:***@", url)

@@ -80,6 +80,8 @@ class Options:
     view_record: dict | None = None
     """An attempt record to show injection by injection (mesosim replay ATTEMPT)."""
     view_record_path: str = ""
+    view_record_form: str = ""
+    """Why the record's text is not the canonical form (sim.core.records.signing.canonical_form), or ""."""
     resume: bool = False
     """With a replay: go on with an unfinished attempt's journal, if there is one, without asking."""
     size: tuple[int, int] | None = None
@@ -117,7 +119,12 @@ class App:
         if not options.replay or options.resume:
             from sim.core.records.journal import unfinished
 
-            pending = unfinished()
+            only = None
+            if options.replay:  # a replay goes on only with a journal of its own exercise
+                from sim.core.exercise.scenario import load_scenario
+
+                only = load_scenario(options.scenario or options.picker_default, self.library).id
+            pending = unfinished(only)
         if pending and options.replay and options.resume:
             screen = ResumeScreen(self, pending[0], self._start)
             if screen.scenario is not None:

@@ -38,6 +38,8 @@ def test_json_is_the_records_score_report_with_who_when_and_the_signature(record
     code, out, _ = report(capsys, record, "--format", "json")
     data, rec = json.loads(out), json.loads(record.read_text())
     about = data.pop("record")
+    assert data.pop("verification") == {"verified": True, "status": "signature verified", "report_checked": True,
+                                        "exam_result": None, "standing": ""}
     assert code == 0 and data == rec["report"]
     assert about == {"file": str(record), "attempt_id": rec["attempt_id"], "trainee": HOSTILE, "date": rec["saved"],
                      "signature": "verified", "signature_status": "signature verified"}

@@ -92,8 +92,8 @@ def records(tmp_path, capsys, monkeypatch):
     rec = read_record(scored)
     trainer = tmp_path / "trainer.json"
     write_record({**{k: v for k, v in rec.items() if k != "signature"}, "attempt_id": "0f0e6a47-1b8e-4a8d-9c1e-"
-                  "3f5d2a1b7c90", "started": "2026-05-09T14:30:00+02:00", "ended": "2026-05-09T14:41:10+02:00",
-                  "screening": None}, trainer)
+                  "3f5d2a1b7c90", "started": "2026-05-09T14:30:00+02:00", "ended": "2026-05-09T14:41:10+02:00"},
+                 trainer)
     old = tmp_path / "old.json"
     write_record({k: v for k, v in rec.items() if k not in ("attempt_id", "saved", "signature")}, old)
     capsys.readouterr()
@@ -147,7 +147,7 @@ def test_each_attempt_has_its_registration_account_and_response(records, capsys,
     assert len({s["id"] for s in statements}) == 9
     actor = scored[0]["actor"]
     assert actor == {"objectType": "Agent", "name": "Ann Lee", "account": {"homePage": HOME, "name": "ann lee"}}
-    assert scored[2]["result"]["response"] == "no-go:pregnancy" and "response" not in trainer[2]["result"]
+    assert scored[2]["result"]["response"] == trainer[2]["result"]["response"] == "no-go:pregnancy"
     assert scored[2]["timestamp"] == rec["saved"]
     assert trainer[0]["timestamp"] == "2026-05-09T14:30:00+02:00" and trainer[2]["timestamp"] == \
         "2026-05-09T14:41:10+02:00"

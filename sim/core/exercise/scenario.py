@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import errno
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -727,9 +728,21 @@ def duplicate_id_problems(paths) -> list[Problem]:
 def resolve_scenario(ref: str) -> Path:
     """A scenario reference is a path to a file, or the id of a shipped scenario (face-free, scalp-free, ...) or of
     one in the instructor's library (sim.paths.library_dirs). An id given by two files is refused, naming both."""
+    from sim.core.files.safeio import exists
+
+    if len(ref) > 4096 or "\0" in ref:
+        raise InputError.one(ref[:80] + "...", "not a scenario file or id: too long, or holding a NUL character")
     path = Path(ref)
-    if path.suffix in (".yaml", ".yml") or path.exists() or "/" in ref or "\\" in ref:
-        if not path.exists():
+    if path.suffix in (".yaml", ".yml") or exists(path) or "/" in ref or "\\" in ref:
+        if not exists(path):
+            try:
+                path.stat()
+            except OSError as exc:
+                if exc.errno == errno.ENAMETOOLONG:
+                    raise InputError.one(ref, "no such scenario file: the name is too long for this system") \
+                        from None
+            except ValueError:
+                pass
             raise InputError.one(ref, "no such scenario file")
         return path
     files = library_files()

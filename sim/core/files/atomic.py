@@ -11,10 +11,12 @@ import secrets
 from pathlib import Path
 
 
-def write_atomic(path: Path | str, data: bytes, mode: int = 0o666, exclusive: bool = False) -> None:
-    """Write `data` to `path` in one step. `mode` is the new file's permissions (less the umask). With `exclusive`
-    the file is only made if it does not exist yet (FileExistsError otherwise): of several processes making it at
-    once, exactly one succeeds and the others see its whole content, never a part."""
+def write_atomic(path: Path | str, data: bytes, mode: int = 0o600, exclusive: bool = False,
+                 durable: bool = True) -> None:
+    """Write `data` to `path` in one step. `mode` is the new file's permissions (less the umask; the owner's only
+    unless asked: records and journals hold names and results). With `exclusive` the file is only made if it does
+    not exist yet (FileExistsError otherwise): of several processes making it at once, exactly one succeeds and the
+    others see its whole content, never a part. Without `durable` nothing is synced (a cache)."""
     path = Path(path)
     folder = path.parent
     tmp, fd = _temporary(folder, path.name, mode)
@@ -23,7 +25,8 @@ def write_atomic(path: Path | str, data: bytes, mode: int = 0o666, exclusive: bo
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         finally:
             os.close(fd)
         if exclusive:
@@ -31,7 +34,8 @@ def write_atomic(path: Path | str, data: bytes, mode: int = 0o666, exclusive: bo
         else:
             os.replace(tmp, path)
             tmp = None
-        _sync_folder(folder)
+        if durable:
+            _sync_folder(folder)
     finally:
         if tmp is not None:
             try:
@@ -44,7 +48,8 @@ def _temporary(folder: Path, name: str, mode: int) -> tuple[str, int]:
     for _ in range(100):
         tmp = str(folder / f".{name}.{secrets.token_hex(4)}.tmp")
         try:
-            return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
+            return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                                | getattr(os, "O_BINARY", 0), mode)
         except FileExistsError:
             continue
     raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))

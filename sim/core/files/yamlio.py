@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import hmac
 import json
 import marshal
 import os
@@ -88,22 +89,11 @@ def format_path(path: Path_) -> str:
 
 
 def read_text(path: Path, limit: int, what: str = "file") -> str:
-    """Read a UTF-8 file (a byte-order mark is allowed) with a size limit, or raise InputError."""
-    name = str(path)
-    try:
-        size = path.stat().st_size
-        if size > limit:
-            raise InputError.one(name, f"the {what} is {size} bytes; the limit is {limit} bytes", 1, 1)
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError.one(name, "no such file") from None
-    except IsADirectoryError:
-        raise InputError.one(name, "is a folder, not a file") from None
-    except PermissionError:
-        raise InputError.one(name, "cannot be read: permission denied") from None
-    except OSError as exc:
-        raise InputError.one(name, f"cannot be read: {exc.strerror or exc}") from None
-    return decode_text(name, raw)
+    """Read a UTF-8 file (a byte-order mark is allowed) with a size limit, or raise InputError. Only a regular file
+    is read (sim.core.files.safeio: a device or a FIFO is refused, the read is bounded)."""
+    from sim.core.files.safeio import read_bounded
+
+    return decode_text(str(path), read_bounded(path, limit, what))
 
 
 def decode_text(name: str, raw: bytes) -> str:
@@ -116,52 +106,166 @@ def decode_text(name: str, raw: bytes) -> str:
 
 
 def load_yaml_file(path: Path | str) -> Document:
-    """Parse a YAML file as load_yaml_text does; a text parsed before comes from the cache."""
+    """Parse a YAML file as load_yaml_text does; a text parsed before comes from the cache (parse_cache)."""
     path = Path(path)
     text = read_text(path, MAX_YAML_BYTES, "YAML file")
-    entry = _cache_entry(text)
-    kept = _cache_get(entry)
+    kept = parse_cache.get(text)
     if kept is not None:
         return Document(str(path), *kept)
     doc = load_yaml_text(text, str(path))
-    _cache_put(entry, doc)
+    parse_cache.put(text, doc)
     return doc
 
 
-@functools.lru_cache(maxsize=1)
-def _cache_folder() -> Path:
-    """The cache of this code: another version of this module or of the parser starts a new folder."""
-    from importlib.metadata import version
+class ParseCache:
+    """Parsed Documents kept in the user's cache folder, so that the trainer starts in well under a second.
 
-    from sim.paths import yaml_cache_dir
+    The folder is the user's to write, so nothing in it is taken on trust where a result counts:
+    - each entry carries an HMAC-SHA256 of its text's digest and its content, by a key derived from the signing
+      key (an entry without a valid MAC, or moved to another text, is ignored and parsed again): whoever can make
+      an entry that passes can sign a record outright, so the cache is no easier to forge than a record;
+    - `enabled` is False in the commands whose output is a result (score, rescore, report, verify, cohort, the
+      gradebook): they parse every file;
+    - the trainer's save calls recheck(): every text served from the cache is parsed again and compared; an entry
+      that differs is removed and the save refused (CacheTampered);
+    - the folder is pruned: at most MAX_ENTRIES entries (the least recently used go) and no folder of another
+      version of this code.
+    """
 
-    code = hashlib.sha256(Path(__file__).read_bytes() + version("ruamel.yaml").encode()).hexdigest()[:16]
-    return yaml_cache_dir() / code
+    MAX_ENTRIES = 64
 
+    def __init__(self) -> None:
+        self.enabled = os.environ.get("MESOSIM_YAML_CACHE", "1") != "0"
+        self.served: dict[str, tuple[Any, dict, dict]] = {}
+        self._key: tuple[Path, bytes | None] | None = None
 
-def _cache_entry(text: str) -> Path:
-    return _cache_folder() / hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    @functools.cached_property
+    def folder(self) -> Path:
+        """The cache of this code: another version of this module or of the parser starts a new folder."""
+        from importlib.metadata import version
 
+        from sim.paths import yaml_cache_dir
 
-def _cache_get(entry: Path) -> tuple[Any, dict, dict] | None:
-    """(data, values, keys) of a Document kept in the cache, or None when there is none (or it is unreadable)."""
-    try:
-        data, values, keys = marshal.loads(entry.read_bytes())  # marshal keeps plain data exactly: int keys, tuples
-    except (OSError, EOFError, ValueError, TypeError):
-        return None
-    return (data, values, keys) if isinstance(values, dict) and isinstance(keys, dict) else None
+        code = hashlib.sha256(Path(__file__).read_bytes() + version("ruamel.yaml").encode()).hexdigest()[:16]
+        return yaml_cache_dir() / code
 
+    @property
+    def key(self) -> bytes | None:
+        """The MAC key, derived from the signing key; None (no cache) on a machine that has none yet."""
+        from sim.paths import key_file
 
-def _cache_put(entry: Path, doc: Document) -> None:
-    """Keep a parsed Document (written whole or not at all); a cache that cannot be written is no error."""
-    tmp = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
-    try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(marshal.dumps((doc.data, doc.values, doc.keys)))
-        os.replace(tmp, entry)
-    except (OSError, ValueError):
+        path = key_file()
+        if self._key is not None and self._key[0] == path:
+            return self._key[1]
+        try:
+            with open(path, "rb") as f:
+                secret = bytes.fromhex(f.read(4096).decode("ascii").strip())
+        except (OSError, ValueError):
+            return None
+        key = hmac.new(secret, b"mesosim yaml cache", hashlib.sha256).digest() if len(secret) >= 16 else None
+        self._key = (path, key)
+        return key
+
+    def entry(self, text: str) -> Path:
+        """Where the Document of this text is kept."""
+        return self.folder / self._digest(text)
+
+    @staticmethod
+    def _digest(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def _mac(self, digest: str, blob: bytes) -> bytes:
+        return hmac.new(self.key, digest.encode() + b"\0" + blob, hashlib.sha256).digest()
+
+    def get(self, text: str) -> tuple[Any, dict, dict] | None:
+        """(data, values, keys) kept for this text, or None (no entry, a damaged or unauthenticated one)."""
+        if not self.enabled or self.key is None:
+            return None
+        digest = self._digest(text)
+        entry = self.folder / digest
+        try:
+            raw = entry.read_bytes()
+            if len(raw) < 33 or not hmac.compare_digest(raw[:32], self._mac(digest, raw[32:])):
+                return None
+            data, values, keys = marshal.loads(raw[32:])  # marshal keeps plain data exactly: int keys, tuples
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+        if not (isinstance(values, dict) and isinstance(keys, dict)):
+            return None
         with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+            os.utime(entry)  # recently used: kept when the folder is pruned
+        self.served[text] = (data, values, keys)
+        return data, values, keys
+
+    def put(self, text: str, doc: Document) -> None:
+        """Keep a parsed Document (written whole or not at all, for the owner only); a cache that cannot be written
+        is no error."""
+        if not self.enabled or self.key is None:
+            return
+        from sim.core.files.atomic import write_atomic
+
+        digest = self._digest(text)
+        try:
+            blob = marshal.dumps((doc.data, doc.values, doc.keys))
+            fresh = not self.folder.is_dir()
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            write_atomic(self.folder / digest, self._mac(digest, blob) + blob, mode=0o600, durable=False)
+            self.prune(fresh)
+        except (OSError, ValueError):
+            pass
+
+    def prune(self, other_versions: bool = False) -> None:
+        """Keep the MAX_ENTRIES entries used last; with `other_versions`, remove the folders of other versions."""
+        import shutil
+
+        entries = []
+        for p in self.folder.iterdir():
+            with contextlib.suppress(OSError):
+                entries.append((p.stat().st_mtime, p))
+        entries.sort(reverse=True)
+        for _t, p in entries[self.MAX_ENTRIES:]:
+            with contextlib.suppress(OSError):
+                p.unlink()
+        if other_versions:
+            for p in self.folder.parent.iterdir():
+                if p != self.folder and p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p, ignore_errors=True)
+                elif p != self.folder and p.name != "key":
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+
+    def recheck(self) -> list[str]:
+        """Parse again every text this process took from the cache; the entries that differ from the parse are
+        removed. Returns the files (as the parse names them) whose entry was wrong."""
+        wrong = []
+        for text, kept in list(self.served.items()):
+            doc = load_yaml_text(text, "<cached>")
+            if (doc.data, doc.values, doc.keys) != kept:
+                wrong.append(self._digest(text))
+                with contextlib.suppress(OSError):
+                    (self.folder / self._digest(text)).unlink()
+            del self.served[text]
+        return wrong
+
+
+parse_cache = ParseCache()
+
+
+class CacheTampered(InputError):
+    """The parse cache held an entry that differs from the file it stands for (it was removed)."""
+
+
+def recheck_parse_cache() -> None:
+    """Where a result counts: raise CacheTampered if any YAML text this process used came from a cache entry that
+    differs from the text's parse (sim.session.save_attempt calls this before signing)."""
+    wrong = parse_cache.recheck()
+    if wrong:
+        from sim.paths import yaml_cache_dir
+
+        raise CacheTampered([Problem(str(yaml_cache_dir()), 0, 0, "", f"{len(wrong)} parsed file(s) in the cache "
+                                     "differ from the files they stand for (the cache was altered); they were "
+                                     "removed and nothing was saved: start mesosim again (an attempt resumes from "
+                                     "its journal)")])
 
 
 def load_yaml_text(text: str, name: str = "<text>") -> Document:
@@ -324,7 +428,7 @@ def syntax_message(exc: Any, text: str) -> tuple[int, int, str]:
 
 def _prescan(yaml, text: str, name: str) -> None:
     """Refuse aliases, object-building tags and deep nesting from the event stream, before any node is built."""
-    from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
+    from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent, ScalarEvent
 
     depth = 0
     for event in yaml.parse(io.StringIO(text)):
@@ -343,6 +447,39 @@ def _prescan(yaml, text: str, name: str) -> None:
                 raise InputError.one(name, f"nested deeper than {MAX_NESTING} levels", *where)
         elif isinstance(event, CollectionEndEvent):
             depth -= 1
+        if isinstance(event, ScalarEvent) and not event.style:
+            _check_number(event.value, name, where)
+
+
+MAX_NUMBER_CHARS = 40
+"""Longest plain number accepted [characters]: no value in these files needs more, and a longer integer would cost
+the parser quadratic time (Python refuses beyond 4,300 digits)."""
+_NUMBER_LIKE = re.compile(r"[-+]?(0[xXoObB])?[0-9_.]*[0-9][0-9_.]*([eE][-+]?[0-9_]+)?")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _check_scalar_text(value: str, name: str, where: tuple[int, int]) -> None:
+    """Text that every output can carry: no lone surrogate (an escape such as "\\ud800"), no NUL or other control
+    character (a line break and a tab are text)."""
+    found = _CONTROL.search(value)
+    if found:
+        what = "a lone surrogate" if "\ud800" <= found.group() <= "\udfff" else \
+            f"the control character U+{ord(found.group()):04X}"
+        raise InputError.one(name, f"the text holds {what}, which no report can show; remove it", *where)
+
+
+def _check_number(value: str, name: str, where: tuple[int, int]) -> None:
+    """A plain scalar that YAML would read as a number is written the plain way: no digit separators (`1_0` would
+    be 10) and no more than MAX_NUMBER_CHARS characters."""
+    if not _NUMBER_LIKE.fullmatch(value):
+        return
+    if "_" in value:
+        raise InputError.one(name, f'"{value[:40]}" is not a number here: write it without "_" separators', *where)
+    if len(value) > MAX_NUMBER_CHARS:
+        raise InputError.one(name, f"a number of {len(value)} characters; at most {MAX_NUMBER_CHARS} are accepted",
+                             *where)
 
 
 def _plain(node: Any, path: Path_, doc: Document, pos: tuple[int, int]) -> Any:
@@ -352,6 +489,8 @@ def _plain(node: Any, path: Path_, doc: Document, pos: tuple[int, int]) -> Any:
         for key, value in node.items():
             k = key if isinstance(key, (str, int)) and not isinstance(key, bool) else str(key)
             kline, kcol = node.lc.key(key)
+            if isinstance(k, str):
+                _check_scalar_text(k, doc.file, (kline + 1, kcol + 1))
             vline, vcol = node.lc.value(key)
             doc.keys[path + (k,)] = (kline + 1, kcol + 1)
             out[k] = _plain(value, path + (k,), doc, (vline + 1, vcol + 1))
@@ -370,4 +509,6 @@ def _plain(node: Any, path: Path_, doc: Document, pos: tuple[int, int]) -> Any:
         return float(node)
     if isinstance(node, (_dt.date, _dt.datetime)):
         return node.isoformat()
-    return str(node)
+    text = str(node)
+    _check_scalar_text(text, doc.file, pos)
+    return text

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Callable
 
 from sim import __version__
 from sim.core.scoring.injections import Injections
@@ -19,6 +21,11 @@ from sim.core.scoring.report import build_report
 from sim.core.exercise.techniques import Library
 
 ATTEMPT_VERSION = 1
+
+
+def station_clock() -> float:
+    """The station's clock [s since 1970, UTC], read by the program itself (never taken from a log)."""
+    return time.time()
 
 
 @dataclass
@@ -43,6 +50,14 @@ class Attempt:
     """Why the journal stopped (a full disk): the attempt goes on without crash safety, and says so once."""
     evaluation: Evaluation | None = field(default=None, repr=False)
     _injections: Injections | None = field(default=None, repr=False)
+    provenance: str | None = None
+    """Where the injections come from (sim.core.records.integrity.PROVENANCE_WORDS): "live" (the trainer's window),
+    "replay" (a log played through it), "scored-log", "rescore"; stated in the record."""
+    resumptions: list[dict] = field(default_factory=list)
+    """Each time the attempt went on after the program died: when, after which injection, how long it was not
+    running (gap_s)."""
+    clock: Callable[[], float] = field(default=lambda: station_clock(), repr=False)
+    """The station's clock [s since 1970, UTC]: stamped by the program on every injection it places (wall_s)."""
 
     def __post_init__(self) -> None:
         if self.evaluation is None:
@@ -64,11 +79,28 @@ class Attempt:
             screening = ScreeningAnswer(s["decision"], s.get("reason"))
         h = unfinished.header
         attempt = cls(scenario, library, config, mode, h.get("trainee", trainee), screening,
-                      list(unfinished.records), started=h.get("started") or now())
+                      list(unfinished.records), started=h.get("started") or now(),
+                      provenance=h.get("provenance") or None, resumptions=list(unfinished.resumed))
         if isinstance(h.get("attempt_id"), str) and h["attempt_id"]:
             attempt.attempt_id = h["attempt_id"]
         attempt.journal = Journal(unfinished.path, attempt.header())
+        walls = [r["wall_s"] for r in attempt.records if isinstance(r.get("wall_s"), (int, float))]
+        at = attempt.clock()
+        last = max(walls) if walls else unfinished.last_wall_s
+        gap = round(at - last, 3) if last is not None else None
+        event = {"at": now(), "wall_s": round(at, 3), "after": len(attempt.records), "gap_s": gap, "mode": mode}
+        attempt.resumptions.append(event)
+        attempt._journal("resumed", event)
         return attempt
+
+    def seconds_since_start(self) -> float | None:
+        """How long ago the attempt started by the station's clock (the timer goes on while the program is not
+        running), or None when its start is not known."""
+        try:
+            start = _dt.datetime.fromisoformat(self.started).timestamp()
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, self.clock() - start)
 
     def open_journal(self):
         """Start journalling this attempt (crash safety); returns the journal."""
@@ -90,7 +122,7 @@ class Attempt:
         if self.journal is None:
             return
         try:
-            getattr(self.journal, what)(*args)
+            getattr(self.journal, what)(*args, mode=self.mode)
         except OSError as exc:
             self._journal_failed(exc)
 
@@ -106,7 +138,8 @@ class Attempt:
 
     def header(self) -> dict:
         return {"scenario": {"id": self.scenario.id, "file": self.scenario.file, "sha256": self.scenario.digest},
-                "mode": self.mode, "trainee": self.trainee, "started": self.started, "attempt_id": self.attempt_id}
+                "mode": self.mode, "trainee": self.trainee, "started": self.started, "attempt_id": self.attempt_id,
+                "provenance": self.provenance}
 
     def __len__(self) -> int:
         return len(self.records)
@@ -125,6 +158,8 @@ class Attempt:
                "volume_ml": float(volume_ml), "technique": technique, "bevel": bevel, "device": device}
         if t_s is not None and not math.isnan(t_s):
             rec["t_s"] = round(float(t_s), 3)
+        if self.provenance in ("live", "replay"):
+            rec["wall_s"] = round(self.clock(), 3)
         self._journal("add", rec)
         one = Injections.from_records([rec], self.library.ids)
         before = self.injections
@@ -134,7 +169,7 @@ class Attempt:
         return len(self.records) - 1
 
     def undo(self) -> bool:
-        if not self.records:
+        if not self.records or self.mode == "exam":  # an exam has no undo
             return False
         self._journal("undo")
         self.records.pop()
@@ -162,6 +197,8 @@ class Attempt:
             "injections": self.records,
             "report": self.finish(),
             "scorer": f"mesosim {__version__}",
+            **({"provenance": {"kind": self.provenance, **({"resumed": self.resumptions} if self.resumptions else {})}}
+               if self.provenance else {}),
         }
 
     def close_journal(self) -> None:

@@ -1,8 +1,13 @@
 """The crash-safe journal of an attempt in progress: one JSON line per event, flushed to disk (fsync) before the
 trainee sees the injection's feedback. After a crash the next start offers to resume from it.
 
-Lines: a header ({"journal": 1, scenario, mode, trainee, started}), then {"add": {...}}, {"undo": true} or
-{"screening": {...}}. A torn last line (the process died while writing it) is dropped with a message.
+Lines: a header ({"journal": 1, scenario, mode, trainee, started, attempt_id, provenance}), then {"add": {...}},
+{"undo": true}, {"screening": {...}} or {"resumed": {...}}, each with the mode it was written in. A torn last line
+(the process died while writing it) is dropped with a message.
+
+An exam cannot be changed through its journal: a journal whose lines were written in another mode than its first
+line says, or that holds an undo in an exam, is refused on resume (an InputError naming the line), so that neither
+switching the header to practice (for findings and undo) and back, nor adding undo lines, yields an exam record.
 """
 
 from __future__ import annotations
@@ -32,13 +37,14 @@ JOURNAL_VERSION = 1
 class Journal:
     def __init__(self, path: Path, header: dict):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not self.path.exists() or self.path.stat().st_size == 0:
             # the header goes in whole or not at all (a kill between creating the file and writing it would
             # leave an empty file that is no journal, and the attempt would start a second one)
             write_atomic(self.path, (json.dumps({"journal": JOURNAL_VERSION, **header}, ensure_ascii=False,
-                                                separators=(",", ":")) + "\n").encode("utf-8"))
-        self._f = open(self.path, "a", encoding="utf-8")
+                                                separators=(",", ":")) + "\n").encode("utf-8"), mode=0o600)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0))
+        self._f = os.fdopen(fd, "a", encoding="utf-8")
 
     @classmethod
     def create(cls, scenario_id: str, header: dict) -> "Journal":
@@ -50,14 +56,17 @@ class Journal:
         self._f.flush()
         os.fsync(self._f.fileno())
 
-    def add(self, rec: dict) -> None:
-        self._write({"add": rec})
+    def add(self, rec: dict, mode: str | None = None) -> None:
+        self._write({"add": rec, **({"mode": mode} if mode else {})})
 
-    def undo(self) -> None:
-        self._write({"undo": True})
+    def undo(self, mode: str | None = None) -> None:
+        self._write({"undo": True, **({"mode": mode} if mode else {})})
 
-    def screening(self, answer: dict | None) -> None:
-        self._write({"screening": answer})
+    def screening(self, answer: dict | None, mode: str | None = None) -> None:
+        self._write({"screening": answer, **({"mode": mode} if mode else {})})
+
+    def resumed(self, event: dict, mode: str | None = None) -> None:
+        self._write({"resumed": event, **({"mode": mode} if mode else {})})
 
     def close(self, remove: bool = True) -> None:
         if not self._f.closed:
@@ -73,6 +82,10 @@ class Unfinished:
     records: list[dict] = field(default_factory=list)
     screening: dict | None = None
     warnings: list[str] = field(default_factory=list)
+    resumed: list[dict] = field(default_factory=list)
+    """The earlier resumptions of this attempt (journal "resumed" lines)."""
+    last_wall_s: float | None = None
+    """The station's clock at the last line that carried it (the last injection, or the last resumption)."""
 
     @property
     def scenario_id(self) -> str:
@@ -101,6 +114,7 @@ def read_journal(path: Path, technique_ids: Iterable[str] | None = None) -> Unfi
         technique_ids = load_library().ids
     known = tuple(technique_ids)
     out = Unfinished(path, header)
+    mode = header.get("mode")
     body = lines[1:]
     for n, raw in enumerate(body, start=2):
         if not raw.strip():
@@ -116,6 +130,13 @@ def read_journal(path: Path, technique_ids: Iterable[str] | None = None) -> Unfi
                                 f"{len(out.records)} injections before it")
             break
         line = _check(JournalLine, obj, path, n, raw)
+        if line.mode is not None and mode is not None and line.mode != mode:
+            raise InputError([Problem(str(path), n, 1, "mode", f'the journal\'s first line says {mode} but line {n} '
+                                      f"was written in {line.mode}: an attempt cannot change mode through its "
+                                      "journal (the file was edited); it cannot be resumed")])
+        if line.undo and (mode == "exam" or line.mode == "exam"):
+            raise InputError([Problem(str(path), n, 1, "undo", f"an undo in an exam (line {n}): an exam has no undo, "
+                                      "so the journal was edited; it cannot be resumed")])
         if line.add is not None:
             if line.add.technique not in known:
                 col = raw.find(b'"technique"') + 1
@@ -123,8 +144,14 @@ def read_journal(path: Path, technique_ids: Iterable[str] | None = None) -> Unfi
                                           f'unknown technique "{line.add.technique}"'
                                           f"{suggest(line.add.technique, known)}")])
             out.records.append(obj["add"])
+            if line.add.wall_s is not None:
+                out.last_wall_s = line.add.wall_s
         elif line.undo and out.records:
             out.records.pop()
+        elif line.resumed is not None:
+            out.resumed.append(obj["resumed"])
+            if isinstance(obj["resumed"].get("wall_s"), (int, float)):
+                out.last_wall_s = obj["resumed"]["wall_s"]
         elif "screening" in obj:
             out.screening = obj["screening"]
     return out
@@ -137,6 +164,7 @@ class JournalHeader(BaseModel):
     mode: Mode | None = None
     trainee: str = ""
     started: str | None = None
+    provenance: Literal["live", "replay", "scored-log", "rescore"] | None = None
 
 
 class JournalLine(BaseModel):
@@ -146,6 +174,9 @@ class JournalLine(BaseModel):
     add: RecInjection | None = None
     undo: bool = False
     screening: RecScreening | None = None
+    resumed: dict | None = None
+    mode: Mode | None = None
+    """The mode the line was written in (journals of earlier versions: not given)."""
 
 
 def _check(model: type[BaseModel], obj: dict, path: Path, n: int, raw: bytes):

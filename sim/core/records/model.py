@@ -41,6 +41,8 @@ class RecInjection(_M):
     t_s: _log_range("t_s") | None = None
     bevel: Bevel = "up"
     device: Device = "hand"
+    wall_s: Annotated[float, Field(ge=0, le=1e11)] | None = None
+    """The station's clock when the program placed the injection [s since 1970, UTC] (trainer sessions only)."""
 
 
 class RecFinding(_M):

@@ -111,6 +111,12 @@ class SummaryScreen(Screen):
         atlas = self.attempt.scenario.atlas
         names = {r.id: r.name for r in atlas.regions}
         out: list[list[Run]] = []
+        if self.attempt.mode == "exam" and self.attempt.provenance != "live":
+            from sim.core.records.integrity import PROVENANCE_WORDS
+
+            what = PROVENANCE_WORDS.get(self.attempt.provenance or "", "not a live session")
+            out.append([("NOT an exam result: ", style.VERDICT["critical"], True), (what, ink, False)])
+            out.append([])
 
         def source(f) -> None:
             line = words.source_line(f.get("source", ""))

@@ -22,14 +22,16 @@ class RecordViewerScreen(Screen):
     def __init__(self, app, record: dict, path: str = ""):
         super().__init__(app)
         from sim.core.records.model import normalized
-        from sim.session import check_signature, find_exercise, signature_status
+        from sim.session import find_exercise, verify_records
 
         raw, record = record, normalized(record)
         self.record = record
         self.report = record["report"]
         scn = find_exercise(record, app.library, path or "record")
         self.scenario = scn
-        self.status = signature_status(*check_signature(raw))
+        checked = verify_records([(path or "record", raw, app.options.view_record_form)], app.library,
+                                 app.config)[0]
+        self.status = checked.status + (f"; {checked.standing}" if checked.standing else "")
         self.view = MapView(scn, pygame.Rect(0, TOP_BAR, 800, 600))
         self.view.show_danger = True
         self.marks = MarkLayer(self.view)

@@ -36,13 +36,19 @@ class WorkspaceScreen(Screen):
         self.mode = mode
         self.exam = mode == "exam"
         self.elapsed = 0.0
+        provenance = "replay" if app.options.replay else "live"
         if resume is not None:  # an attempt cut short by a crash: go on where its journal ends
             self.attempt = Attempt.resumed(scenario, app.library, app.config, mode, app.options.trainee, screening,
                                            resume)
-            times = [r["t_s"] for r in resume.records if "t_s" in r]
-            self.elapsed = max(times) if times else 0.0
+            if self.attempt.provenance != "replay":  # a log played into any part of it makes it a replay
+                self.attempt.provenance = provenance
+            times = [r["t_s"] for r in resume.records if r.get("t_s") is not None]
+            since = self.attempt.seconds_since_start()
+            # the timer goes on while the program is not running (the station's clock), never back
+            self.elapsed = max([*times, since if since is not None else 0.0])
         else:
-            self.attempt = Attempt(scenario, app.library, app.config, mode, app.options.trainee, screening)
+            self.attempt = Attempt(scenario, app.library, app.config, mode, app.options.trainee, screening,
+                                   provenance=provenance)
             self.attempt.open_journal()
         self.techs = [app.library.get(t) for t in scenario.technique_ids if scenario.spec.map in app.library.get(t).maps]
         if not self.techs:

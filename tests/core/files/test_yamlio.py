@@ -147,11 +147,14 @@ def test_missing_file(tmp_path):
 
 def test_a_file_parsed_once_comes_from_the_cache_as_it_was(tmp_path, monkeypatch):
     import sim.core.files.yamlio as yamlio
+    from sim.core.records.signing import load_key
+
+    load_key()  # the cache's entries are authenticated by a key derived from the signing key
 
     path = tmp_path / "c.yaml"
     path.write_text("a: 1\nb:\n  - {x: 2, 3: y}\n  - [1.5, null, true, '4']\n")
     first = load_yaml_file(path)
-    assert yamlio._cache_entry(path.read_text()).exists()
+    assert yamlio.parse_cache.entry(path.read_text()).exists()
 
     def no_parser(text, name="<text>"):
         raise AssertionError("parsed again")
@@ -170,11 +173,14 @@ def test_a_file_parsed_once_comes_from_the_cache_as_it_was(tmp_path, monkeypatch
 
 def test_a_damaged_cache_entry_is_parsed_again(tmp_path):
     import sim.core.files.yamlio as yamlio
+    from sim.core.records.signing import load_key
+
+    load_key()
 
     path = tmp_path / "d.yaml"
     path.write_text("a: [1, 2]\n")
     load_yaml_file(path)
-    entry = yamlio._cache_entry(path.read_text())
+    entry = yamlio.parse_cache.entry(path.read_text())
     for damage in (b"", b"\x00garbage", entry.read_bytes()[:10]):
         entry.write_bytes(damage)
         doc = load_yaml_file(path)
