@@ -6,6 +6,7 @@ import csv
 import functools
 import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Literal, Mapping, Sequence
@@ -163,6 +164,10 @@ def read_log(path: Path | str, technique_ids: Iterable[str], allowed: Iterable[s
     return parse_log(decode_text(name, raw), name, technique_ids, allowed)
 
 
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+"""A number as a log writes it: ASCII digits, an optional point and exponent."""
+
+
 def parse_log(text: str, name: str, technique_ids: Iterable[str], allowed: Iterable[str]) -> Injections:
     spec = log_spec()
     ids = tuple(technique_ids)
@@ -225,6 +230,8 @@ def parse_log(text: str, name: str, technique_ids: Iterable[str], allowed: Itera
                     values[c].append(math.nan)
                     continue
                 try:
+                    if not _NUMBER.fullmatch(cell):  # float() also reads "1_0", "١٠" and "１０" as 10
+                        raise ValueError(cell)
                     v = float(cell)
                 except ValueError:
                     problems.append(Problem(name, line, positions[c] + 1, c, f"not a number: {cell[:40]!r}"))

@@ -59,7 +59,7 @@ def test_bad_cells_are_all_reported_with_row_and_column():
     assert bad(text) == [
         "log.csv:2:3: depth_mm: not a number: 'abc'",
         "log.csv:3:4: angle_deg: 95 is out of range; expected 1 to 90",
-        "log.csv:4:5: volume_ml: nan is out of range; expected 0 to 10",
+        "log.csv:4:5: volume_ml: not a number: 'nan'",
         'log.csv:5:6: technique: unknown technique "median-nappag" (did you mean "median-nappage"?)',
         "log.csv:6:5: 4 cells where the header has 6",
     ]
@@ -107,3 +107,17 @@ def test_row_and_size_limits_are_stated(tmp_path, monkeypatch):
     with pytest.raises(InputError) as info:
         injlog.read_log(path, ["superficial-nappage"], ["superficial-nappage"])
     assert "the limit for an injection log is 400 bytes (3 rows)" in str(info.value)
+
+
+@pytest.mark.parametrize("cell", ["1_0", "\u0661\u0660", "\uff11\uff10", "nan", "inf", "0x10", " 1 2"])
+def test_a_log_takes_numbers_in_ascii_digits_only(tmp_path, library, cell):
+    # float() reads "1_0", Arabic-Indic and full-width digits as 10: a log does not
+    from sim.core.scoring.injections import read_log
+    from sim.errors import InputError
+
+    path = tmp_path / "log.csv"
+    path.write_text(f"x_mm,y_mm,depth_mm,angle_deg,volume_ml,technique\n{cell},45,0.5,45,0.01,superficial-nappage\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_log(path, library.ids, ["superficial-nappage"])
+    assert "x_mm" in str(err.value) and (":2:1:" in str(err.value))
