@@ -661,3 +661,49 @@ def test_a_screening_decision_is_explained_right_or_wrong(make_app, decision, re
     assert "Your decision: " + decision in text and "The right decision: no-go" in text
     assert expected.explanation.split(".")[0] in text
     assert "The exercise's objective: " + s.attempt.scenario.spec.objective[:30] in text
+
+
+def test_the_picker_scrolls_keeps_its_place_and_shows_past_attempts(make_app):
+    d = make_app(size=(1024, 700))
+    p = d.screen
+    assert isinstance(p, screens.PickerScreen) and p.bar.max_offset > 0  # more exercises than the window shows
+    texts = [it.text for it in p.items if it.kind == "scenario"]
+    assert not any("exam" in t.lower()[t.lower().find("exam") + 4:] for t in texts if "exam" in t.lower())
+    # the scroll bar's track pages down to the end
+    for _ in range(20):
+        below = (p.bar.rect.centerx, p.bar.rect.bottom - 2)
+        d.down(below)
+        d.up(below)
+    assert p.scroll == p.bar.max_offset
+    last = max(i for i, it in enumerate(p.items) if it.kind == "scenario")
+    y = p.list_rect.top + last * p.ROW - p.scroll + p.ROW // 2
+    assert p.list_rect.top < y < p.list_rect.bottom
+    d.down((p.list_rect.centerx, y))
+    d.up((p.list_rect.centerx, y))
+    chosen = p.current.id
+    offset = p.scroll
+    d.key(pygame.K_RETURN)  # the briefing, and back
+    d.key(pygame.K_ESCAPE)
+    p = d.screen
+    assert isinstance(p, screens.PickerScreen) and p.current.id == chosen and p.scroll == offset
+    # an attempt made: the picker marks the exercise with its last score
+    assert p.history is not None and "face-free" not in p.history
+    d.app.open("picker", "face-free")
+    d.key(pygame.K_RETURN)
+    d.key(pygame.K_RETURN)
+    d.click_mm((0, 45))
+    d.submit()
+    d.press(d.screen.b_picker)
+    d.frames(2)
+    past = d.screen.history["face-free"]
+    assert past["attempts"] == 1 and past["score"] == d.app.screen.history["face-free"]["score"]
+
+
+def test_free_practice_offers_the_techniques_of_its_map(make_app):
+    from sim.ui.screens.base import map_techniques
+
+    d = to_workspace(make_app, scenario="scalp-free")
+    lib = d.app.library
+    on_scalp = {t for t in lib.ids if "scalp" in lib.get(t).maps}
+    assert {t.id for t in d.screen.techs} == on_scalp == {t.id for t in map_techniques(d.screen.scenario, lib)}
+    assert "superficial-nappage" not in on_scalp and d.screen.techs[0].id == "scalp-microinjection"
