@@ -707,3 +707,20 @@ def test_free_practice_offers_the_techniques_of_its_map(make_app):
     on_scalp = {t for t in lib.ids if "scalp" in lib.get(t).maps}
     assert {t.id for t in d.screen.techs} == on_scalp == {t.id for t in map_techniques(d.screen.scenario, lib)}
     assert "superficial-nappage" not in on_scalp and d.screen.techs[0].id == "scalp-microinjection"
+
+
+def test_a_record_not_verified_says_so_beside_its_score(make_app, tmp_path, capsys):
+    log = tmp_path / "a.csv"
+    log.write_text("x_mm,y_mm,depth_mm,angle_deg,volume_ml\n0,45,0.5,45,0.01\n5,45,3,45,0.01\n")
+    path = tmp_path / "a.json"
+    assert main(["score", "forehead-nappage", str(log), "--save", str(path)]) == 0
+    capsys.readouterr()
+    record = json.loads(path.read_text())
+    record["report"]["score"] = 99.0  # changed after signing
+    d = make_app(view_record=record, view_record_path=str(path), size=(1024, 700))
+    v = d.screen
+    assert not v.verified and v.status.startswith("signature NOT verified")
+    # drawn in the score's line, at its size, in the fail colour
+    bar = pygame.Rect(0, 28, 1024 - screens.SIDE, 24)
+    colours = {d.pixel((x, y)) for x in range(bar.left, bar.right) for y in range(bar.top, bar.bottom)}
+    assert style.VERDICT["fail"] in colours

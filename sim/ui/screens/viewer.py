@@ -9,7 +9,8 @@ import pygame_gui
 from sim.errors import InputError
 from sim.ui import style, words
 from sim.ui.settings import ui_settings
-from sim.ui.layers import MarkLayer
+from sim.ui.layers import Cached, MarkLayer
+from sim.ui.legend import legend
 from sim.ui.mapview import MapView
 from sim.ui.screens.base import PAD, SIDE, TOP_BAR, Screen, _button
 
@@ -29,10 +30,14 @@ class RecordViewerScreen(Screen):
         self.report = record["report"]
         scn = find_exercise(record, app.library, path or "record")
         self.scenario = scn
-        self.status = signature_status(*check_signature(raw))
+        checked = check_signature(raw)
+        self.verified = bool(checked[0])
+        self.status = signature_status(*checked)
         self.view = MapView(scn, pygame.Rect(0, TOP_BAR, 800, 600))
         self.view.show_danger = True
+        self.view.label_danger = False
         self.marks = MarkLayer(self.view)
+        self._legend = Cached()
         self.shown = 0
         self.playing = False
         self.clock = 0.0
@@ -103,20 +108,31 @@ class RecordViewerScreen(Screen):
         entries = self.report["injections"][start:self.shown]
         pts = self.view.to_local(np.array([[e["x_mm"], e["y_mm"]] for e in entries]))
         for e, p in zip(entries, pts):
-            style.mark(surf, e["verdict"], p, 5, e["index"] + 1)
+            style.mark(surf, e["verdict"], p, style.mark_radius(self.view.scale), e["index"] + 1)
 
     def draw(self, surf) -> None:
         entries = self.report["injections"][:self.shown]
         self.marks.draw(surf, tuple(entries), b"", self._paint_marks)  # a saved report's entries do not change
         if entries:
             pygame.draw.circle(surf, style.ACCENT, self.view.to_px((entries[-1]["x_mm"], entries[-1]["y_mm"])), 12, 2)
+        v = self.view
+        pic = self._legend.get(v.rect.width, lambda: legend(True, False, True, bool(self.scenario.target_polygons),
+                                                            bool(self.scenario.spots), max_width=v.rect.width - 40))
+        surf.blit(pic, (v.rect.left + 10, v.rect.bottom - 34 - pic.get_height()))
         w = surf.get_width()
         pygame.draw.rect(surf, style.PANEL, (0, 0, w - SIDE, TOP_BAR))
         rep = self.report
         style.text(surf, f"{rep.get('title', rep['scenario'])} - {self.record.get('trainee') or '(no name)'}",
                    (PAD, 8), 22, style.INK, True)
-        style.text(surf, f"Score {rep['score']:.1f}, {'passed' if rep['passed'] else 'not passed'}; "
-                         f"{self.status}; injection {self.shown} of {self.total}", (PAD, 32), 18, style.MUTED)
+        # the record's standing beside its score, as large: a record that is not verified must not pass for one
+        x = style.text(surf, f"Score {rep['score']:.1f}, {'passed' if rep['passed'] else 'not passed'}",
+                       (PAD, 30), 20, style.INK, True).right
+        bad = not self.verified
+        step = f"   injection {self.shown} of {self.total}"
+        room = w - SIDE - PAD - x - style.font(18).size(step)[0]
+        x = style.text(surf, style.fit(f"  {self.status}", room, 20, True), (x, 30), 20,
+                       style.VERDICT["fail"] if bad else style.VERDICT["ok"], True).right
+        style.text(surf, step, (x, 32), 18, style.MUTED)
         r = self.side
         pygame.draw.rect(surf, style.PANEL, r)
         pygame.draw.rect(surf, style.PANEL_EDGE, r, 1)
