@@ -110,7 +110,7 @@ class App:
         self.exit_code = 0
         self.frames = 0
         self.screen = None
-        self.picker_offset = 0  # [px] where the picker's list was scrolled when it was left
+        self.picker_offset: int | None = None  # [px] where the picker's list was scrolled when it was left
         if options.view_record is not None:
             self.open("viewer", options.view_record, options.view_record_path)
             return

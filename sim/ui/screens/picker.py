@@ -72,7 +72,10 @@ class PickerScreen(Screen):
         r = self.list_rect
         self.bar = ScrollBar(pygame.Rect(r.right - 17, r.top + 1, 16, r.height - 2))
         self.bar.content, self.bar.view = len(self.items) * self.ROW, r.height
-        self.bar.scroll_to(getattr(self.app, "picker_offset", 0))  # where the list was when it was left
+        if self.app.picker_offset is None:  # the first time: the default exercise in the middle of the list
+            self.bar.scroll_to(self.selected * self.ROW - (r.height - self.ROW) // 2)
+        else:
+            self.bar.scroll_to(self.app.picker_offset)  # where the list was when it was left
         self._ensure_visible()
 
     @property
