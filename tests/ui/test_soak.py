@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.profile import amount
-from tests.ui.test_xvfb import ROOT, _wait, needs_x
+from tests.ui.test_xvfb import ROOT, needs_x, start_xvfb
 
 MOVES = int(os.environ.get("MESOSIM_SOAK", amount(quick=200, long=20_000)))
 MALLOC_DEBUG = Path("/usr/lib/x86_64-linux-gnu/libc_malloc_debug.so.0")
@@ -73,10 +73,7 @@ def soak_script(seed: int, moves: int, size: tuple[int, int], wid: str) -> str:
 
 @pytest.fixture
 def big_display():
-    display = f":{140 + os.getpid() % 50}"
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1700x1100x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    assert _wait(Path(f"/tmp/.X11-unix/X{display[1:]}").exists, 10), "Xvfb did not start"
+    proc, display = start_xvfb("1700x1100x24")
     yield display
     proc.terminate()
     proc.wait(10)

@@ -27,15 +27,23 @@ def _wait(predicate, timeout=30.0):
     return False
 
 
+def start_xvfb(screen: str):
+    """An X server on a display number of its own choosing (-displayfd: never one another program uses);
+    returns (the process, ":N")."""
+    read, write = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", screen, "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(write,))
+    os.close(write)
+    with os.fdopen(read) as f:
+        number = f.readline().strip()
+    assert number.isdigit() and proc.poll() is None, "Xvfb did not start"
+    return proc, f":{number}"
+
+
 @pytest.fixture(scope="module")
 def xdisplay():
-    """One X server for the module's tests (starting one per test on the same display number raced with the
-    last one's going)."""
-    display = f":{90 + os.getpid() % 50}"
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1700x1100x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    sock = Path(f"/tmp/.X11-unix/X{display[1:]}")
-    assert _wait(sock.exists, 10), "Xvfb did not start"
+    """One X server for the module's tests."""
+    proc, display = start_xvfb("1700x1100x24")
     yield display
     proc.terminate()
     proc.wait(10)
