@@ -724,3 +724,19 @@ def test_a_record_not_verified_says_so_beside_its_score(make_app, tmp_path, caps
     bar = pygame.Rect(0, 28, 1024 - screens.SIDE, 24)
     colours = {d.pixel((x, y)) for x in range(bar.left, bar.right) for y in range(bar.top, bar.bottom)}
     assert style.VERDICT["fail"] in colours
+
+
+def test_a_held_enter_does_not_go_on_through_the_summary(make_app):
+    """One Enter, its release read late while the window saved the record, repeated: the summary, the briefing and
+    a new attempt went by. A repeated Enter (or Esc, Tab) now does nothing; the next press does."""
+    d = to_workspace(make_app, scenario="face-free")
+    d.click_mm((0, 45))
+    d.key(pygame.K_RETURN, pygame.KMOD_CTRL)
+    for _ in range(4):  # the confirming Enter, then its repeats: KEYDOWN after KEYDOWN, no KEYUP yet
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_RETURN, mod=0, unicode="\r", scancode=0))
+        d.frames(1)
+    assert isinstance(d.screen, screens.SummaryScreen)
+    pygame.event.post(pygame.event.Event(pygame.KEYUP, key=pygame.K_RETURN, mod=0, unicode="\r", scancode=0))
+    d.frames(1)
+    d.key(pygame.K_RETURN)  # a new press: try again
+    assert isinstance(d.screen, screens.BriefingScreen)

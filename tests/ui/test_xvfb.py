@@ -91,7 +91,15 @@ def test_click_in_a_real_window_and_screenshot(xdisplay, tmp_path):
         rec = record["injections"][0]
         assert abs(rec["x_mm"]) < 1 and abs(rec["y_mm"] - 45) < 1
         xdo("key", "--window", wid, "Escape")
-        assert app.wait(20) == 0
+        try:
+            code = app.wait(30)
+        except subprocess.TimeoutExpired:
+            from PIL import ImageGrab
+
+            ImageGrab.grab(xdisplay=xdisplay).save(tmp_path / "after-escape.png")
+            raise AssertionError(f"still running after Esc; the screen is in {tmp_path / 'after-escape.png'}:\n"
+                                 + (tmp_path / "trainer.log").read_text()) from None
+        assert code == 0
         assert shot.stat().st_size > 10000
     finally:
         if app.poll() is None:
