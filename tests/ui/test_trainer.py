@@ -740,3 +740,16 @@ def test_a_held_enter_does_not_go_on_through_the_summary(make_app):
     d.frames(1)
     d.key(pygame.K_RETURN)  # a new press: try again
     assert isinstance(d.screen, screens.BriefingScreen)
+
+
+def test_areas_are_named_not_given_by_id():
+    from sim.core.anatomy.atlas import load_atlas
+    from sim.ui.words import plain, source_line
+
+    face = load_atlas("face")
+    said = plain("This injection is outside the target area (crows-feet, lower-eyelid, nasolabial-fold-right).", face)
+    assert "crows-feet" not in said and "lower eyelid" in said and "nasolabial fold (right)" in said
+    assert plain("made by hand to spare the small vessels (seed 000).") == "made by hand to spare the small vessels."
+    line = source_line("seed 004 (1.5 mm); bands: techniques.md proposal (anatomy.md B; Scheuer 2017 PRS)")
+    assert line.startswith('the clinic article "Complications and risks of mesotherapy"')
+    assert "the technique reference" in line and "Scheuer 2017" in line and ".md" not in line

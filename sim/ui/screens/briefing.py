@@ -8,7 +8,7 @@ import pygame_gui
 from sim.core.records.attempt import Attempt
 from sim.core.exercise.scenario import LoadedScenario
 from sim.core.scoring import ScreeningAnswer
-from sim.ui import style
+from sim.ui import style, words
 from sim.ui.choicelist import ChoiceList
 from sim.ui.submit import submit
 from sim.ui.screens.base import PAD, Screen, _button, _clock, map_techniques, objective_shown
@@ -166,7 +166,8 @@ class BriefingScreen(Screen):
                  f"Product: {spec.product.name} ({spec.product.form})",
                  "Devices: " + ", ".join("mesoinjector" if d == "gun" else "by hand" for d in spec.devices)]
         if spec.targets:
-            facts.append("Target areas: " + ", ".join(dict.fromkeys(t.label for t in spec.targets)))
+            areas = (words.area_name(self.scenario.atlas, t.label).lower() for t in spec.targets)
+            facts.append("Target areas: " + ", ".join(dict.fromkeys(areas)))
         if spec.count:
             facts.append(f"Injections expected: {spec.count.min}-{spec.count.max}")
         if spec.time_limit_s:

@@ -121,7 +121,8 @@ class SummaryScreen(Screen):
         if crit:
             out.append([("Critical findings", style.VERDICT["critical"], True)])
             for e, f in crit:
-                out.append([(f"#{e['index'] + 1}: " if e else "", ink, True), (words.plain(f["message"]), ink, False)])
+                out.append([(f"#{e['index'] + 1}: " if e else "", ink, True),
+                            (words.plain(f["message"], atlas), ink, False)])
                 source(f)
             out.append([])
         attempt_findings = [f for f in rep["attempt_findings"] if f["rule"] != "screening"]
@@ -129,7 +130,7 @@ class SummaryScreen(Screen):
             out.append([("The attempt", ink, True)])
             for f in attempt_findings:
                 out.append([_tag(f["verdict"]), (" ", ink, False), (f["rule"], ink, True),
-                            (f": {words.plain(f['message'])}", ink, False)])
+                            (f": {words.plain(f['message'], atlas)}", ink, False)])
                 source(f)
             out.append([])
         groups: dict[tuple[str, str], list[tuple[dict, dict]]] = {}
@@ -144,7 +145,7 @@ class SummaryScreen(Screen):
                 shown = ", ".join(numbers[:12]) + (f" and {len(numbers) - 12} more" if len(numbers) > 12 else "")
                 count = f"{len(items)} injection{'s' if len(items) > 1 else ''} ({shown})"
                 out.append([_tag(verdict), (" ", ink, False), (rule, ink, True), (f": {count}. ", ink, False),
-                            (("For example: " if len(items) > 1 else "") + words.plain(items[0][1]["message"]),
+                            (("For example: " if len(items) > 1 else "") + words.plain(items[0][1]["message"], atlas),
                              ink, False)])
                 source(items[0][1])
             out.append([])
@@ -158,7 +159,7 @@ class SummaryScreen(Screen):
             out.append([_tag(e["verdict"]), (" ", ink, False), (head, ink, True), (f" - {where}", ink, False)])
             for f in e["findings"]:
                 out.append([("    ", ink, False), _tag(f["verdict"]),
-                            (f" {f['rule']}: {words.plain(f['message'])}", ink, False)])
+                            (f" {f['rule']}: {words.plain(f['message'], atlas)}", ink, False)])
             self._entry_of[e["index"]] = (first, len(out))
         if not rep["injections"]:
             out.append([("No injections were made.", ink, False)])
@@ -187,7 +188,7 @@ class SummaryScreen(Screen):
         right = ", ".join(reasons.label(r) for r in expected.reasons)
         out.append([("The right decision: ", ink, False), (expected.expected, ink, True), (f" ({right}).", ink, False)])
         if verdict:
-            out.append([(words.plain(verdict["message"]), ink, False)])
+            out.append([(words.plain(verdict["message"], self.attempt.scenario.atlas), ink, False)])
         out.append([(words.plain(expected.explanation), ink, False)])
         line = words.source_line(expected.source)
         if line:

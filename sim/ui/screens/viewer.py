@@ -172,7 +172,7 @@ class RecordViewerScreen(Screen):
                                   f", {e.get('layer') or '-'}", pygame.Rect(inner.left, y, inner.width, 60), 17,
                             style.MUTED) + 6
         for f in e["findings"] or [{"rule": "ok", "verdict": "ok", "message": "Within the spec.", "source": ""}]:
-            y = style.paragraph(surf, f"{f['rule']}: {words.plain(f['message'])}",
+            y = style.paragraph(surf, f"{f['rule']}: {words.plain(f['message'], self.scenario.atlas)}",
                                 pygame.Rect(inner.left, y, inner.width, inner.bottom - y), 17,
                                 style.text_colour(f["verdict"])) + 2
             if f["source"]:
