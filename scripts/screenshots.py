@@ -1,10 +1,12 @@
 """Take the screenshots in docs/img/ from real sessions of the trainer.
 
-    xvfb-run -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshots.py FACE_SCENARIO SCALP_SCENARIO
+    xvfb-run -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshots.py FACE_SCENARIO SCALP_SCENARIO [SCREENING]
 
-Runs in whatever window the environment gives (a real X window under xvfb-run, or SDL_VIDEODRIVER=dummy): each
-session places the scenario's reference solution through the event loop, hovers one point and saves the picker,
-the workspace (practice and exam), the cross-section and the summary.
+Runs in whatever window the environment gives (a real X window under xvfb-run, or SDL_VIDEODRIVER=dummy), at
+1280 x 800 (NAME.png) and at the smallest window, 1024 x 700 (NAME-1024x700.png): the picker, a screening
+briefing with its reasons, and for each map a session that places the scenario's reference solution through the
+event loop, hovers one point and saves the workspace (practice and exam), the cross-section, the question before
+submitting, the summary and the saved attempt in the record viewer.
 """
 
 from __future__ import annotations
@@ -58,8 +60,28 @@ def demo(map_id: str) -> list[dict]:
     return out
 
 
-def session(ref: str, name: str, mode: str, hover_mm, danger: bool, tmp: Path):
-    app = App(Options(scenario=ref, mode=mode, save=str(tmp / f"{name}-{mode}.json")))
+SIZES = {"": (1280, 800), "-1024x700": (1024, 700)}
+
+
+def briefing(ref: str, suffix: str, size) -> None:
+    """A screening case with its decision taken and its reason chosen from the list."""
+    app = App(Options(scenario=ref, size=size))
+    frames(app)
+    b = app.screen
+    b.decide(b.screening.expected)
+    b = app.screen
+    k = [i for i, _label in b.reasons.items].index(b.screening.reasons[0])
+    b.reasons.choose(k)
+    b._reason_changed()
+    frames(app, 3)
+    app.screenshot(OUT / f"briefing-screening{suffix}.png")
+    pygame.display.quit()
+
+
+def session(ref: str, name: str, mode: str, hover_mm, danger: bool, tmp: Path, suffix: str = "",
+            size=(1280, 800)):
+    record = tmp / f"{name}-{mode}{suffix}.json"
+    app = App(Options(scenario=ref, mode=mode, save=str(record), size=size))
     frames(app)
     if isinstance(app.screen, screens.BriefingScreen):
         if app.screen.screening:
@@ -80,14 +102,33 @@ def session(ref: str, name: str, mode: str, hover_mm, danger: bool, tmp: Path):
         ws.toggle("danger")
     frames(app)
     hover(app, hover_mm)
-    app.screenshot(OUT / f"{name}-{mode}.png")
+    app.screenshot(OUT / f"{name}-{mode}{suffix}.png")
     if mode == "practice":
         shot = pygame.Surface(ws.xs_rect.size)
         shot.blit(app.window, (0, 0), ws.xs_rect)
-        pygame.image.save(shot, str(OUT / f"{name}-cross-section.png"))
+        pygame.image.save(shot, str(OUT / f"{name}-cross-section{suffix}.png"))
+        ws.ask_submit()
+        frames(app)
+        app.screenshot(OUT / f"{name}-submit-question{suffix}.png")
+        ws.dialog = None
     ws.submit()
     frames(app, 3)
-    app.screenshot(OUT / f"{name}-summary-{mode}.png")
+    hover(app, hover_mm)
+    app.screenshot(OUT / f"{name}-summary-{mode}{suffix}.png")
+    pygame.display.quit()
+    if mode == "practice":
+        viewer(record, name, suffix, size)
+
+
+def viewer(record: Path, name: str, suffix: str, size) -> None:
+    """The saved attempt in the record viewer (mesosim replay), at its last injection."""
+    import json
+
+    app = App(Options(view_record=json.loads(record.read_text()), view_record_path=str(record), size=size))
+    frames(app)
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_END, mod=0, unicode="", scancode=0))
+    frames(app, 3)
+    app.screenshot(OUT / f"{name}-viewer{suffix}.png")
     pygame.display.quit()
 
 
@@ -97,14 +138,17 @@ def main() -> None:
     tmp = Path(os.environ.get("TMPDIR", "/tmp")) / "mesosim-shots"
     tmp.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("XDG_DATA_HOME", str(tmp))
-    app = App(Options(picker_default=face))
-    frames(app, 3)
-    app.screenshot(OUT / "picker.png")
-    pygame.display.quit()
-    session(face, "face", "practice", (17, 32), True, tmp)
-    session(face, "face", "exam", (17, 32), False, tmp)
-    session(scalp, "scalp", "practice", (30, 40), True, tmp)
-    session(scalp, "scalp", "exam", (30, 40), False, tmp)
+    screening = sys.argv[3] if len(sys.argv) > 3 else "screening-pregnancy"
+    for suffix, size in SIZES.items():
+        app = App(Options(picker_default=face, size=size))
+        frames(app, 3)
+        app.screenshot(OUT / f"picker{suffix}.png")
+        pygame.display.quit()
+        briefing(screening, suffix, size)
+        session(face, "face", "practice", (17, 32), True, tmp, suffix, size)
+        session(face, "face", "exam", (17, 32), False, tmp, suffix, size)
+        session(scalp, "scalp", "practice", (30, 40), True, tmp, suffix, size)
+        session(scalp, "scalp", "exam", (30, 40), False, tmp, suffix, size)
     print(f"screenshots in {OUT}")
 
 

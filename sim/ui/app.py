@@ -26,6 +26,11 @@ class NoDisplayError(RuntimeError):
     """No window can be shown: no display server, or only SDL's offscreen stand-in, which nobody asked for."""
 
 
+# Keys that move from screen to screen or answer a question: a key held down (or its release read late, while the
+# window was busy saving) repeats, and one Enter went on through the summary, the briefing and into a new attempt.
+# Only their first press counts; the arrows and the steps keep repeating.
+NO_REPEAT = (pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_ESCAPE, pygame.K_TAB)
+
 # SDL drivers that draw into memory: a window nobody can see. SDL falls back to "offscreen" by itself when it
 # finds no display, and the trainer would then wait for clicks that can never come; it is used only when asked
 # for (SDL_VIDEODRIVER, as the tests and the headless replay do).
@@ -111,7 +116,9 @@ class App:
         self.running = True
         self.exit_code = 0
         self.frames = 0
+        self._held: set[int] = set()  # NO_REPEAT keys down now (pressed, their release not yet read)
         self.screen = None
+        self.picker_offset: int | None = None  # [px] where the picker's list was scrolled when it was left
         if options.view_record is not None:
             self.open("viewer", options.view_record, options.view_record_path)
             return
@@ -180,6 +187,14 @@ class App:
             if event.type in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED):
                 self._resized()
                 continue
+            if event.type == pygame.KEYDOWN and event.key in NO_REPEAT:
+                if event.key in self._held:
+                    continue  # a repeat: the first press did its work
+                self._held.add(event.key)
+            elif event.type == pygame.KEYUP:
+                self._held.discard(event.key)
+            elif event.type == pygame.WINDOWFOCUSLOST:
+                self._held.clear()
             consumed = self.manager.process_events(event)
             if not consumed or event.type >= pygame.USEREVENT:
                 self.screen.handle(event)

@@ -81,12 +81,18 @@ class MapView:
         before = self.to_mm(px)
         self.zoom = float(np.clip(self.zoom * factor, ZOOM_MIN, ZOOM_MAX))
         after = self.to_mm(px)
-        self.centre = self.centre + (before - after)
+        self.centre = self._kept_on_map(self.centre + (before - after))
         self._cache = None
 
     def pan_px(self, dx: float, dy: float) -> None:
-        self.centre = self.centre + np.array([-self.sx * dx, dy]) / self.scale
+        self.centre = self._kept_on_map(self.centre + np.array([-self.sx * dx, dy]) / self.scale)
         self._cache = None
+
+    def _kept_on_map(self, centre: np.ndarray) -> np.ndarray:
+        """The view's centre kept over the map's bounds: a pan cannot lose the map (nor send the drawing to
+        coordinates of millions of pixels, which pygame's drawing handles slowly or not at all)."""
+        x0, y0, x1, y1 = self.atlas.bounds_mm
+        return np.array([min(max(centre[0], x0), x1), min(max(centre[1], y0), y1)])
 
     def fit_to(self, bounds_mm: tuple[float, float, float, float], margin_mm: float = 8.0) -> None:
         """Zoom and pan so that the box (x0, y0, x1, y1) [mm] and a margin around it fill the view."""

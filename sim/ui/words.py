@@ -50,7 +50,26 @@ def source_line(source: str) -> str:
     return "; ".join(said) if said else source
 
 
-def plain(message: str) -> str:
+def area_name(atlas, name: str) -> str:
+    """An area as a scenario names it (a region id, a group, a tag: "lower-eyelid") in the atlas's words
+    ("Lower eyelid"): a region's own name, a group's by its first region without the side."""
+    by_id = {r.id: r.name for r in atlas.regions}
+    if name in by_id:
+        return by_id[name]
+    members = atlas.groups.get(name) or ()
+    if members and members[0] in by_id:
+        return by_id[members[0]].removesuffix(" (left)").removesuffix(" (right)")
+    return name.replace("-", " ")
+
+
+def plain(message: str, atlas=None) -> str:
     """A message without the citation marks the data put in it ("(seed 000)", "(anatomy.md B)"): the source line
-    beside it says where it comes from."""
-    return _CITED.sub("", message)
+    beside it says where it comes from; with the atlas, the areas it names by id ("nasolabial-fold-right") by
+    their names."""
+    message = _CITED.sub("", message)
+    if atlas is not None and "-" in message:
+        ids = sorted((n for n in atlas.area_names() if "-" in n), key=len, reverse=True)
+        for name in ids:
+            if name in message:
+                message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", area_name(atlas, name).lower(), message)
+    return message

@@ -201,3 +201,13 @@ def test_the_legend_keeps_to_its_width():
     wide = legend(True, True, True, True, True, max_width=2000)
     narrow = legend(True, True, True, True, True, max_width=400)
     assert narrow.get_width() <= 400 and narrow.get_height() > wide.get_height()
+
+
+def test_a_pan_cannot_lose_the_map(make_app):
+    d = workspace(make_app)
+    view = d.screen.view
+    for _ in range(50):
+        view.pan_px(-5000, 5000)
+    x0, y0, x1, y1 = view.atlas.bounds_mm
+    assert x0 <= view.centre[0] <= x1 and y0 <= view.centre[1] <= y1
+    d.frames(1)  # and it still draws at once

@@ -664,3 +664,95 @@ def test_a_screening_decision_is_explained_right_or_wrong(make_app, decision, re
     assert "Your decision: " + decision in text and "The right decision: no-go" in text
     assert expected.explanation.split(".")[0] in text
     assert "The exercise's objective: " + s.attempt.scenario.spec.objective[:30] in text
+
+
+def test_the_picker_scrolls_keeps_its_place_and_shows_past_attempts(make_app):
+    d = make_app(size=(1024, 700))
+    p = d.screen
+    assert isinstance(p, screens.PickerScreen) and p.bar.max_offset > 0  # more exercises than the window shows
+    texts = [it.text for it in p.items if it.kind == "scenario"]
+    assert not any("exam" in t.lower()[t.lower().find("exam") + 4:] for t in texts if "exam" in t.lower())
+    # the scroll bar's track pages down to the end
+    for _ in range(20):
+        below = (p.bar.rect.centerx, p.bar.rect.bottom - 2)
+        d.down(below)
+        d.up(below)
+    assert p.scroll == p.bar.max_offset
+    last = max(i for i, it in enumerate(p.items) if it.kind == "scenario")
+    y = p.list_rect.top + last * p.ROW - p.scroll + p.ROW // 2
+    assert p.list_rect.top < y < p.list_rect.bottom
+    d.down((p.list_rect.centerx, y))
+    d.up((p.list_rect.centerx, y))
+    chosen = p.current.id
+    offset = p.scroll
+    d.key(pygame.K_RETURN)  # the briefing, and back
+    d.key(pygame.K_ESCAPE)
+    p = d.screen
+    assert isinstance(p, screens.PickerScreen) and p.current.id == chosen and p.scroll == offset
+    # an attempt made: the picker marks the exercise with its last score
+    assert p.history is not None and "face-free" not in p.history
+    d.app.open("picker", "face-free")
+    d.key(pygame.K_RETURN)
+    d.key(pygame.K_RETURN)
+    d.click_mm((0, 45))
+    d.submit()
+    d.press(d.screen.b_picker)
+    d.frames(2)
+    past = d.screen.history["face-free"]
+    assert past["attempts"] == 1 and past["score"] == d.app.screen.history["face-free"]["score"]
+
+
+def test_free_practice_offers_the_techniques_of_its_map(make_app):
+    from sim.ui.screens.base import map_techniques
+
+    d = to_workspace(make_app, scenario="scalp-free")
+    lib = d.app.library
+    on_scalp = {t for t in lib.ids if "scalp" in lib.get(t).maps}
+    assert {t.id for t in d.screen.techs} == on_scalp == {t.id for t in map_techniques(d.screen.scenario, lib)}
+    assert "superficial-nappage" not in on_scalp and d.screen.techs[0].id == "scalp-microinjection"
+
+
+def test_a_record_not_verified_says_so_beside_its_score(make_app, tmp_path, capsys):
+    log = tmp_path / "a.csv"
+    log.write_text("x_mm,y_mm,depth_mm,angle_deg,volume_ml\n0,45,0.5,45,0.01\n5,45,3,45,0.01\n")
+    path = tmp_path / "a.json"
+    assert main(["score", "forehead-nappage", str(log), "--save", str(path)]) == 0
+    capsys.readouterr()
+    record = json.loads(path.read_text())
+    record["report"]["score"] = 99.0  # changed after signing
+    d = make_app(view_record=record, view_record_path=str(path), size=(1024, 700))
+    v = d.screen
+    assert not v.verified and v.status.startswith("signature NOT verified")
+    # drawn in the score's line, at its size, in the fail colour
+    bar = pygame.Rect(0, 28, 1024 - screens.SIDE, 24)
+    colours = {d.pixel((x, y)) for x in range(bar.left, bar.right) for y in range(bar.top, bar.bottom)}
+    assert style.VERDICT["fail"] in colours
+
+
+def test_a_held_enter_does_not_go_on_through_the_summary(make_app):
+    """One Enter, its release read late while the window saved the record, repeated: the summary, the briefing and
+    a new attempt went by. A repeated Enter (or Esc, Tab) now does nothing; the next press does."""
+    d = to_workspace(make_app, scenario="face-free")
+    d.click_mm((0, 45))
+    d.key(pygame.K_RETURN, pygame.KMOD_CTRL)
+    for _ in range(4):  # the confirming Enter, then its repeats: KEYDOWN after KEYDOWN, no KEYUP yet
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_RETURN, mod=0, unicode="\r", scancode=0))
+        d.frames(1)
+    assert isinstance(d.screen, screens.SummaryScreen)
+    pygame.event.post(pygame.event.Event(pygame.KEYUP, key=pygame.K_RETURN, mod=0, unicode="\r", scancode=0))
+    d.frames(1)
+    d.key(pygame.K_RETURN)  # a new press: try again
+    assert isinstance(d.screen, screens.BriefingScreen)
+
+
+def test_areas_are_named_not_given_by_id():
+    from sim.core.anatomy.atlas import load_atlas
+    from sim.ui.words import plain, source_line
+
+    face = load_atlas("face")
+    said = plain("This injection is outside the target area (crows-feet, lower-eyelid, nasolabial-fold-right).", face)
+    assert "crows-feet" not in said and "lower eyelid" in said and "nasolabial fold (right)" in said
+    assert plain("made by hand to spare the small vessels (seed 000).") == "made by hand to spare the small vessels."
+    line = source_line("seed 004 (1.5 mm); bands: techniques.md proposal (anatomy.md B; Scheuer 2017 PRS)")
+    assert line.startswith('the clinic article "Complications and risks of mesotherapy"')
+    assert "the technique reference" in line and "Scheuer 2017" in line and ".md" not in line

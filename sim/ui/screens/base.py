@@ -1,4 +1,5 @@
-"""What every screen shares: the Screen base class, the layout sizes, a button and two small formatters."""
+"""What every screen shares: the Screen base class, the layout sizes, a button, two small formatters and how an
+exercise is presented (its objective, its techniques)."""
 
 from __future__ import annotations
 
@@ -50,3 +51,19 @@ def _clock(seconds: float) -> str:
     seconds = max(0, int(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}"
 
+
+SCREENING_OBJECTIVE = ("Read the patient's case and decide whether to treat today: go, postpone or no-go, and why. "
+                       "The result explains the decision, right or wrong.")
+
+
+def objective_shown(scn) -> str:
+    """The objective as the picker and the briefing show it: a screening case's own would give its answer away
+    ("recognise ... and decline"), so it says what to do; the summary shows the exercise's own."""
+    patient = scn.spec.patient
+    return SCREENING_OBJECTIVE if patient is not None and patient.screening is not None else scn.spec.objective
+
+
+def map_techniques(scn, library) -> list:
+    """The exercise's techniques that belong on its map (free practice allows "all": only the map's are offered)."""
+    techs = [library.get(t) for t in scn.technique_ids]
+    return [t for t in techs if scn.spec.map in t.maps] or techs

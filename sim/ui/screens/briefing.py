@@ -8,10 +8,10 @@ import pygame_gui
 from sim.core.records.attempt import Attempt
 from sim.core.exercise.scenario import LoadedScenario
 from sim.core.scoring import ScreeningAnswer
-from sim.ui import style
+from sim.ui import style, words
 from sim.ui.choicelist import ChoiceList
 from sim.ui.submit import submit
-from sim.ui.screens.base import PAD, Screen, _button, _clock
+from sim.ui.screens.base import PAD, Screen, _button, _clock, map_techniques, objective_shown
 
 
 class BriefingScreen(Screen):
@@ -145,12 +145,7 @@ class BriefingScreen(Screen):
             self._refresh()
 
     def objective(self) -> str:
-        """The objective as the briefing shows it: a screening case's own would give its answer away ("recognise
-        ... and decline"), so before the decision it says what to do; the summary shows the exercise's own."""
-        if self.screening:
-            return ("Read the patient's case and decide whether to treat today: go, postpone or no-go, and why. "
-                    "The result explains the decision, right or wrong.")
-        return self.scenario.spec.objective
+        return objective_shown(self.scenario)
 
     def draw(self, surf) -> None:
         spec = self.scenario.spec
@@ -167,11 +162,12 @@ class BriefingScreen(Screen):
         blocks = [("Objective", self.objective())]
         if spec.instructions:
             blocks.append(("Instructions", spec.instructions))
-        facts = ["Techniques: " + ", ".join(lib.get(t).name for t in self.scenario.technique_ids),
+        facts = ["Techniques: " + ", ".join(t.name for t in map_techniques(self.scenario, lib)),
                  f"Product: {spec.product.name} ({spec.product.form})",
                  "Devices: " + ", ".join("mesoinjector" if d == "gun" else "by hand" for d in spec.devices)]
         if spec.targets:
-            facts.append("Target areas: " + ", ".join(dict.fromkeys(t.label for t in spec.targets)))
+            areas = (words.area_name(self.scenario.atlas, t.label).lower() for t in spec.targets)
+            facts.append("Target areas: " + ", ".join(dict.fromkeys(areas)))
         if spec.count:
             facts.append(f"Injections expected: {spec.count.min}-{spec.count.max}")
         if spec.time_limit_s:

@@ -129,7 +129,8 @@ class SummaryScreen(Screen):
         if crit:
             out.append([("Critical findings", style.VERDICT["critical"], True)])
             for e, f in crit:
-                out.append([(f"#{e['index'] + 1}: " if e else "", ink, True), (words.plain(f["message"]), ink, False)])
+                out.append([(f"#{e['index'] + 1}: " if e else "", ink, True),
+                            (words.plain(f["message"], atlas), ink, False)])
                 source(f)
             out.append([])
         attempt_findings = [f for f in rep["attempt_findings"] if f["rule"] != "screening"]
@@ -137,7 +138,7 @@ class SummaryScreen(Screen):
             out.append([("The attempt", ink, True)])
             for f in attempt_findings:
                 out.append([_tag(f["verdict"]), (" ", ink, False), (f["rule"], ink, True),
-                            (f": {words.plain(f['message'])}", ink, False)])
+                            (f": {words.plain(f['message'], atlas)}", ink, False)])
                 source(f)
             out.append([])
         groups: dict[tuple[str, str], list[tuple[dict, dict]]] = {}
@@ -152,7 +153,7 @@ class SummaryScreen(Screen):
                 shown = ", ".join(numbers[:12]) + (f" and {len(numbers) - 12} more" if len(numbers) > 12 else "")
                 count = f"{len(items)} injection{'s' if len(items) > 1 else ''} ({shown})"
                 out.append([_tag(verdict), (" ", ink, False), (rule, ink, True), (f": {count}. ", ink, False),
-                            (("For example: " if len(items) > 1 else "") + words.plain(items[0][1]["message"]),
+                            (("For example: " if len(items) > 1 else "") + words.plain(items[0][1]["message"], atlas),
                              ink, False)])
                 source(items[0][1])
             out.append([])
@@ -166,7 +167,7 @@ class SummaryScreen(Screen):
             out.append([_tag(e["verdict"]), (" ", ink, False), (head, ink, True), (f" - {where}", ink, False)])
             for f in e["findings"]:
                 out.append([("    ", ink, False), _tag(f["verdict"]),
-                            (f" {f['rule']}: {words.plain(f['message'])}", ink, False)])
+                            (f" {f['rule']}: {words.plain(f['message'], atlas)}", ink, False)])
             self._entry_of[e["index"]] = (first, len(out))
         if not rep["injections"]:
             out.append([("No injections were made.", ink, False)])
@@ -195,7 +196,7 @@ class SummaryScreen(Screen):
         right = ", ".join(reasons.label(r) for r in expected.reasons)
         out.append([("The right decision: ", ink, False), (expected.expected, ink, True), (f" ({right}).", ink, False)])
         if verdict:
-            out.append([(words.plain(verdict["message"]), ink, False)])
+            out.append([(words.plain(verdict["message"], self.attempt.scenario.atlas), ink, False)])
         out.append([(words.plain(expected.explanation), ink, False)])
         line = words.source_line(expected.source)
         if line:

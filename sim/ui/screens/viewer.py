@@ -9,7 +9,8 @@ import pygame_gui
 from sim.errors import InputError
 from sim.ui import style, words
 from sim.ui.settings import ui_settings
-from sim.ui.layers import MarkLayer
+from sim.ui.layers import Cached, MarkLayer
+from sim.ui.legend import legend
 from sim.ui.mapview import MapView
 from sim.ui.screens.base import PAD, SIDE, TOP_BAR, Screen, _button
 
@@ -31,10 +32,21 @@ class RecordViewerScreen(Screen):
         self.scenario = scn
         checked = verify_records([(path or "record", raw, app.options.view_record_form)], app.library,
                                  app.config)[0]
+        self.verified = bool(checked.verified)
         self.status = checked.status + (f"; {checked.standing}" if checked.standing else "")
         self.view = MapView(scn, pygame.Rect(0, TOP_BAR, 800, 600))
         self.view.show_danger = True
+        self.view.label_danger = False
         self.marks = MarkLayer(self.view)
+        self._legend = Cached()
+        xy = np.array([[e["x_mm"], e["y_mm"]] for e in self.report["injections"]], dtype=float).reshape(-1, 2)
+        self._xy = xy
+        if len(xy) > 1:  # the typical distance between neighbours: numbers only where they have room
+            d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+            np.fill_diagonal(d, np.inf)
+            self._spacing_mm = float(np.median(d.min(axis=1)))
+        else:
+            self._spacing_mm = np.inf
         self.shown = 0
         self.playing = False
         self.clock = 0.0
@@ -47,6 +59,11 @@ class RecordViewerScreen(Screen):
         w, h = size
         m = self.app.manager
         self.view.set_rect(pygame.Rect(0, TOP_BAR, w - SIDE, h - TOP_BAR))
+        pts = [self._xy] + [p for _n, p in self.scenario.target_polygons]
+        pts = np.concatenate(pts)
+        if len(pts):
+            (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+            self.view.fit_to((float(x0), float(y0), float(x1), float(y1)))
         self.side = pygame.Rect(w - SIDE + PAD, TOP_BAR + PAD, SIDE - 2 * PAD, h - TOP_BAR - 2 * PAD)
         x = w - SIDE + PAD
         self.b_prev = _button("< Step", (x, 8, 100, 36), m)
@@ -104,21 +121,38 @@ class RecordViewerScreen(Screen):
     def _paint_marks(self, surf: pygame.Surface, start: int) -> None:
         entries = self.report["injections"][start:self.shown]
         pts = self.view.to_local(np.array([[e["x_mm"], e["y_mm"]] for e in entries]))
+        numbered = self._spacing_mm * self.view.scale >= 22
         for e, p in zip(entries, pts):
-            style.mark(surf, e["verdict"], p, 5, e["index"] + 1)
+            style.mark(surf, e["verdict"], p, style.mark_radius(self.view.scale), e["index"] + 1 if numbered else None)
 
     def draw(self, surf) -> None:
         entries = self.report["injections"][:self.shown]
         self.marks.draw(surf, tuple(entries), b"", self._paint_marks)  # a saved report's entries do not change
         if entries:
-            pygame.draw.circle(surf, style.ACCENT, self.view.to_px((entries[-1]["x_mm"], entries[-1]["y_mm"])), 12, 2)
+            at = self.view.to_px((entries[-1]["x_mm"], entries[-1]["y_mm"]))
+            pygame.draw.circle(surf, style.ACCENT, at, style.mark_radius(self.view.scale) + 7, 3)
+            label = style.font(18, True).render(f"#{entries[-1]['index'] + 1}", True, style.ACCENT)
+            box = label.get_rect(bottomleft=(at[0] + 14, at[1] - 12))
+            pygame.draw.rect(surf, (255, 255, 255), box.inflate(8, 2), border_radius=3)
+            surf.blit(label, box)
+        v = self.view
+        pic = self._legend.get(v.rect.width, lambda: legend(True, False, True, bool(self.scenario.target_polygons),
+                                                            bool(self.scenario.spots), max_width=v.rect.width - 40))
+        surf.blit(pic, (v.rect.left + 10, v.rect.bottom - 34 - pic.get_height()))
         w = surf.get_width()
         pygame.draw.rect(surf, style.PANEL, (0, 0, w - SIDE, TOP_BAR))
         rep = self.report
         style.text(surf, f"{rep.get('title', rep['scenario'])} - {self.record.get('trainee') or '(no name)'}",
                    (PAD, 8), 22, style.INK, True)
-        style.text(surf, f"Score {rep['score']:.1f}, {'passed' if rep['passed'] else 'not passed'}; "
-                         f"{self.status}; injection {self.shown} of {self.total}", (PAD, 32), 18, style.MUTED)
+        # the record's standing beside its score, as large: a record that is not verified must not pass for one
+        x = style.text(surf, f"Score {rep['score']:.1f}, {'passed' if rep['passed'] else 'not passed'}",
+                       (PAD, 30), 20, style.INK, True).right
+        bad = not self.verified
+        step = f"   injection {self.shown} of {self.total}"
+        room = w - SIDE - PAD - x - style.font(18).size(step)[0]
+        x = style.text(surf, style.fit(f"  {self.status}", room, 20, True), (x, 30), 20,
+                       style.VERDICT["fail"] if bad else style.VERDICT["ok"], True).right
+        style.text(surf, step, (x, 32), 18, style.MUTED)
         r = self.side
         pygame.draw.rect(surf, style.PANEL, r)
         pygame.draw.rect(surf, style.PANEL_EDGE, r, 1)
@@ -139,7 +173,7 @@ class RecordViewerScreen(Screen):
                                   f", {e.get('layer') or '-'}", pygame.Rect(inner.left, y, inner.width, 60), 17,
                             style.MUTED) + 6
         for f in e["findings"] or [{"rule": "ok", "verdict": "ok", "message": "Within the spec.", "source": ""}]:
-            y = style.paragraph(surf, f"{f['rule']}: {words.plain(f['message'])}",
+            y = style.paragraph(surf, f"{f['rule']}: {words.plain(f['message'], self.scenario.atlas)}",
                                 pygame.Rect(inner.left, y, inner.width, inner.bottom - y), 17,
                                 style.text_colour(f["verdict"])) + 2
             if f["source"]:

@@ -24,7 +24,7 @@ from sim.ui.mapview import MapView
 from sim.ui.needle import Needle, gun_shots, hand_advance, instructed_settings
 import sim.ui.screens.workspace_panels as panels
 from sim.ui.submit import submit
-from sim.ui.screens.base import PAD, SIDE, TOP_BAR, Screen, _button, _clock
+from sim.ui.screens.base import PAD, SIDE, TOP_BAR, Screen, _button, _clock, map_techniques
 from sim.ui.settings import ui_settings
 
 
@@ -50,9 +50,7 @@ class WorkspaceScreen(Screen):
             self.attempt = Attempt(scenario, app.library, app.config, mode, app.options.trainee, screening,
                                    provenance=provenance)
             self.attempt.open_journal()
-        self.techs = [app.library.get(t) for t in scenario.technique_ids if scenario.spec.map in app.library.get(t).maps]
-        if not self.techs:
-            self.techs = [app.library.get(t) for t in scenario.technique_ids]
+        self.techs = map_techniques(scenario, app.library)
         # a technique made for this map first (scalp microinjection on the scalp), the library's order otherwise
         self.techs.sort(key=lambda t: t.maps[0] != scenario.spec.map)
         first = self.techs[0]

@@ -18,11 +18,11 @@ from sim.ui.settings import ui_settings
 PENDING = "pending, judged at submit"
 
 
-def finding_line(f, pending: bool) -> str:
+def finding_line(f, pending: bool, atlas=None) -> str:
     """A finding as the workspace words it: a gap still open while the trainee works says so."""
     if pending and f.rule == "spacing":
-        return f"spacing ({PENDING}): {words.plain(f.message)}"
-    return f"{f.rule}: {words.plain(f.message)}"
+        return f"spacing ({PENDING}): {words.plain(f.message, atlas)}"
+    return f"{f.rule}: {words.plain(f.message, atlas)}"
 
 
 def tooltip_lines(ws, i: int) -> list[str]:
@@ -31,7 +31,7 @@ def tooltip_lines(ws, i: int) -> list[str]:
     verdict, pending = ws.shown()
     lines = [f"#{i + 1} {ws.app.library.get(ws.attempt.records[i]['technique']).name}: "
              f"{style.VERDICT_WORDS[VERDICTS[int(verdict[i])]]}" + (f" (spacing {PENDING})" if pending[i] else "")]
-    return lines + ([finding_line(f, bool(pending[i])) for f in findings] or ["Within the spec."])
+    return lines + ([finding_line(f, bool(pending[i]), ws.scenario.atlas) for f in findings] or ["Within the spec."])
 
 
 def tooltip(ws, i: int) -> pygame.Surface:
@@ -179,13 +179,13 @@ def findings(ws) -> pygame.Surface:
         if i == len(ws.attempt) - 1:
             for f in findings:
                 colour = style.MUTED if wait and f.rule == "spacing" else style.text_colour(f.verdict)
-                y = style.paragraph(surf, finding_line(f, wait), pygame.Rect(inner.left + 20, y, inner.width - 20,
-                                                                             inner.bottom - y), 16, colour)
+                y = style.paragraph(surf, finding_line(f, wait, ws.scenario.atlas),
+                                    pygame.Rect(inner.left + 20, y, inner.width - 20, inner.bottom - y), 16, colour)
                 y = style.paragraph(surf, f"Source: {words.source_line(f.source)}",
                                     pygame.Rect(inner.left + 20, y, inner.width - 20, inner.bottom - y), 14,
                                     style.MUTED) + 2
         elif findings:
-            first = finding_line(findings[0], wait)
+            first = finding_line(findings[0], wait, ws.scenario.atlas)
             lines = style.wrap(first, inner.width - 20, 16)
             style.text(surf, lines[0] + (" ..." if len(lines) > 1 else ""), (inner.left + 20, y), 16,
                        style.MUTED)
