@@ -14,7 +14,7 @@ GRANT SELECT (key, value) ON gradebook_meta TO :"station";
 GRANT SELECT (id, name), INSERT (name, created) ON trainees TO :"station";
 GRANT SELECT (id), INSERT (id, title, map) ON scenarios TO :"station";
 GRANT SELECT (id, uid), INSERT (uid, trainee_id, scenario_id, scenario_sha256, mode, started, ended, score, passed,
-  critical, injections, signed, record, added, saved, record_sha256) ON attempts TO :"station";
+  critical, injections, signed, record, added, saved, pass_mark, findings, record_sha256) ON attempts TO :"station";
 GRANT USAGE ON SEQUENCE trainees_id_seq, attempts_id_seq TO :"station";
 
 -- The server, not the station, says when a row arrived and what its record's hash is.

@@ -41,7 +41,7 @@ def test_a_live_exam_at_a_hands_pace_is_an_exam_result(make_app, tmp_path):
     ws.elapsed = 10.0  # the trainer's timer kept pace with the clock (frames are a test's fixed time)
     walls = [r["wall_s"] for r in ws.attempt.records]
     assert walls == [round(clock.t - 2.0 * k, 3) for k in range(5, -1, -1)]  # the program's clock, not a log's
-    d.press(ws.b_submit)
+    d.submit()
     item = load_record(tmp_path / "attempt.json")
     assert item.raw["provenance"] == {"kind": "live"} and item.verified
     assert item.exam is True and item.standing.startswith("exam result: a live session")
@@ -53,7 +53,7 @@ def test_clicks_faster_than_a_hand_are_a_timing_finding_and_no_exam_result(make_
     clock = Clock()
     ws.attempt.clock = clock
     _click_paced(d, [(x, 40) for x in range(-30, 31, 5)], clock, 0.02)  # 13 clicks in a quarter of a second
-    d.press(ws.b_submit)
+    d.submit()
     item = load_record(tmp_path / "attempt.json")
     assert item.verified and item.exam is False
     assert "faster than a hand" in item.standing
@@ -62,6 +62,7 @@ def test_clicks_faster_than_a_hand_are_a_timing_finding_and_no_exam_result(make_
 
 def test_a_replayed_reference_is_never_an_exam_pass(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("MESOSIM_XAPI_HOME_PAGE", "https://training.example.org")
     log = f"scenarios/face/solutions/{EXAM}/reference.csv"
     out = tmp_path / "bob.json"
     assert main(["run", EXAM, "--replay", log, "--trainee", "Bob", "--save", str(out)]) == 0
@@ -129,7 +130,7 @@ def test_a_resumed_exam_counts_the_time_the_program_was_dead(make_app, tmp_path,
     d2.press(d2.screen.b_resume)
     ws = d2.screen
     assert ws.attempt.resumptions[0]["gap_s"] == 600.0 and ws.attempt.resumptions[0]["after"] == 2
-    d2.press(ws.b_submit)
+    d2.submit()
     item = load_record(tmp_path / "attempt.json")
     (gap,) = [f for f in item.timing if "not running" in f["message"]]
     assert gap["verdict"] == "warn" and "600 s" in gap["message"]
