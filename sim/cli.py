@@ -23,6 +23,14 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_INPUT)
 
 
+def _selection_options(parser: argparse.ArgumentParser) -> None:
+    """--trainee, --scenario, --format and --db of a gradebook command that shows a selection of attempts."""
+    parser.add_argument("--trainee", metavar="NAME")
+    parser.add_argument("--scenario", metavar="ID")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--db", metavar="URL", help="the gradebook (default: as configured)")
+
+
 def add_library_option(parser: argparse.ArgumentParser) -> None:
     """--library DIR on a command that looks scenarios up by id (sim.paths.library_dirs)."""
     parser.add_argument("--library", metavar="DIR", action="append", default=[],
@@ -187,17 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
     gch = gbs.add_parser("check", help="verify every attempt in the gradebook again: its row, its record's hash "
                          "and signature, its report scored again with the specs here (a centre's server-side result)")
     gch.set_defaults(func=cmd_gradebook_check)
-    gch.add_argument("--trainee", metavar="NAME")
-    gch.add_argument("--scenario", metavar="ID")
-    gch.add_argument("--format", choices=("text", "json"), default="text")
-    gch.add_argument("--db", metavar="URL", help="the gradebook (default: as configured)")
+    _selection_options(gch)
     gli = gbs.add_parser("list", help="the attempts in the gradebook: id, trainee, exercise, date, score, passed, "
                          "label")
     gli.set_defaults(func=cmd_gradebook_list)
-    gli.add_argument("--trainee", metavar="NAME")
-    gli.add_argument("--scenario", metavar="ID")
-    gli.add_argument("--format", choices=("text", "json"), default="text")
-    gli.add_argument("--db", metavar="URL", help="the gradebook (default: as configured)")
+    _selection_options(gli)
 
     r = sub.add_parser("run", help="open the trainer (the scenario picker, or straight to SCENARIO)")
     r.set_defaults(func=cmd_run)

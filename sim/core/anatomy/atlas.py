@@ -145,16 +145,19 @@ class Atlas:
         (x < 0) is decided as its mirror image on the left and given the mirrored region, so that an edge belongs
         to the same region on both sides of the face. The same result as `region_index_exact`, from a raster of
         the regions (sim.core.spatial.regions.RegionIndex)."""
-        mirror = self.mirror_regions
-        if mirror is None:
-            return self.region_raster.lookup(xy)
+        return self._mirrored(xy, self.region_raster.lookup, self.mirror_regions)
+
+    @staticmethod
+    def _mirrored(xy: np.ndarray, lookup, mirror: np.ndarray | None) -> np.ndarray:
+        """`lookup` of the points, those on the subject's right (x < 0) decided as their mirror image and given
+        the mirrored region (`mirror`: each region's mirror image; None: no mirror rule)."""
         xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
         right = xy[:, 0] < 0
-        if not right.any():
-            return self.region_raster.lookup(xy)
+        if mirror is None or not right.any():
+            return lookup(xy)
         q = xy.copy()
         q[right, 0] = -q[right, 0]
-        out = self.region_raster.lookup(q)
+        out = lookup(q)
         out[right] = mirror[out[right]]
         return out
 
@@ -188,16 +191,7 @@ class Atlas:
     def region_index_exact(self, xy: np.ndarray, mirrored: bool = True) -> np.ndarray:
         """region_index by testing every point against every polygon: the definition, kept for the tests
         (`mirrored=False`: without the mirror rule, as the raster alone answers)."""
-        xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
-        mirror = self.mirror_regions if mirrored else None
-        if mirror is not None and (xy[:, 0] < 0).any():
-            right = xy[:, 0] < 0
-            q = xy.copy()
-            q[right, 0] = -q[right, 0]
-            out = self._exact(q)
-            out[right] = mirror[out[right]]
-            return out
-        return self._exact(xy)
+        return self._mirrored(xy, self._exact, self.mirror_regions if mirrored else None)
 
     def _exact(self, xy: np.ndarray) -> np.ndarray:
         out = np.full(len(xy), -1, dtype=np.int64)
